@@ -1,0 +1,177 @@
+// buddy::comm — fire-and-forget messages between the ranks of an MPI job.
+//
+//   buddy::comm world(&argc, &argv);
+//   world.async(dest, [](buddy::comm& c, std::uint64_t key) { ... }, key);
+//   world.barrier();   // every message, and every message those handlers sent, has run
+//
+// async() never waits for the message: it writes a record into this rank's
+// current batch for `dest` (or into the router's ring, with an offloaded
+// placement) and returns.  Only when that space is full does it hand the batch
+// on, and only if the pipeline is full too does it wait — running incoming
+// handlers meanwhile, which is what keeps two ranks that flood each other from
+// deadlocking.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <type_traits>
+#include <vector>
+
+#include "buddy/config.hpp"
+#include "buddy/detail/handlers.hpp"
+#include "buddy/detail/serialize.hpp"
+#include "buddy/stats.hpp"
+#include "buddy/wire/record.hpp"
+
+namespace buddy {
+
+namespace detail {
+class runtime;
+/// The open window of the batch (or ring chunk) a destination's records go to.
+using lane = wire::window;
+}  // namespace detail
+
+class comm {
+public:
+    /// Initialises MPI if nobody has yet (and then finalises it at destruction),
+    /// applies BUDDY_* variables and removes --buddy-* flags from argv.
+    comm(int* argc, char*** argv);
+    comm(int* argc, char*** argv, config settings);
+    /// Uses an existing communicator (duplicated); MPI must be initialised.
+    explicit comm(MPI_Comm world);
+    comm(MPI_Comm world, config settings);
+    ~comm();
+
+    comm(const comm&) = delete;
+    comm& operator=(const comm&) = delete;
+    comm(comm&&) = delete;
+    comm& operator=(comm&&) = delete;
+
+    int rank() const noexcept { return rank_; }
+    int size() const noexcept { return size_; }
+
+    /// Runs handler(comm&, args...) on rank `dest`, some time before the next
+    /// barrier() there returns.  `handler` is a captureless lambda or a function
+    /// of the main executable; args are trivially copyable values, or std::vector,
+    /// std::string or std::span of trivially copyable elements (a span arrives as
+    /// std::span<const T>, valid during the call).  Never waits for the message.
+    template <typename Handler, typename... Args>
+    void async(int dest, Handler handler, const Args&... args);
+
+    /// Returns when every message sent by any rank before or during this barrier,
+    /// including messages sent by handlers, has been handled.  Collective.
+    void barrier();
+
+    /// Runs handlers of messages that have arrived and sends partial batches if
+    /// the rank is otherwise idle.  Never waits.
+    void progress();
+
+    /// This rank's counters.
+    counters stats() const noexcept;
+    /// Every rank's counters, on every rank (collective).
+    std::vector<rank_report> gather_stats();
+    /// Collective: rank 0 writes the counter table to `out`.
+    void print_stats(std::ostream& out);
+
+    const config& settings() const noexcept;
+    MPI_Comm mpi_comm() const noexcept;
+    /// Name of the placement in force ("inproc", "host", "dpu").
+    const char* placement_name() const noexcept;
+
+private:
+    template <typename Handler, typename... Args>
+    void async_function(int dest, Handler fn, const Args&... args);
+
+    // Slow paths, out of line.
+    void make_room(std::uint32_t lane_index, std::size_t record_bytes);
+    [[noreturn]] void bad_destination(int dest) const;
+    [[noreturn]] void oversized(std::size_t payload) const;
+    void start(MPI_Comm world, config settings, bool own_mpi);
+
+    // Hot-path state, read by the inline async().
+    detail::lane* lanes_ = nullptr;               ///< one per lane
+    const std::uint32_t* lane_of_ = nullptr;      ///< destination rank -> lane index
+    std::size_t max_payload_ = 0;
+    int rank_ = 0;
+    int size_ = 0;
+    counters counters_;
+
+    std::unique_ptr<detail::runtime> runtime_;
+    friend class detail::runtime;
+};
+
+template <typename Handler, typename... Args>
+inline void comm::async(int dest, Handler handler, const Args&... args) {
+    using H = std::remove_cvref_t<Handler>;
+    if constexpr (detail::is_function_pointer_v<H>) {
+        async_function(dest, handler, args...);
+    } else {
+        static_assert(std::is_empty_v<H> && std::is_default_constructible_v<H>,
+                      "buddy::comm::async: the handler must be a captureless lambda or a function; "
+                      "pass what it needs as arguments");
+        static_assert(std::is_invocable_v<H, comm&, detail::decoded_t<Args>&...>,
+                      "buddy::comm::async: the handler cannot be called as handler(comm&, args...) "
+                      "with these arguments (a std::span arrives as std::span<const T>)");
+        (void)handler;
+        const std::uint16_t id = detail::lambda_handler<H, std::remove_cvref_t<Args>...>::id;
+
+        std::size_t payload;
+        if constexpr (detail::all_fixed_v<Args...>) {
+            payload = detail::fixed_payload_size_v<Args...>;
+        } else {
+            payload = detail::payload_size(0, args...);
+        }
+        if (static_cast<unsigned>(dest) >= static_cast<unsigned>(size_)) [[unlikely]] bad_destination(dest);
+        if (payload > max_payload_) [[unlikely]] oversized(payload);
+
+        const std::size_t header = wire::header_bytes_for(payload);
+        const std::size_t bytes = wire::align_up(header + payload);
+        const std::uint32_t lane_index = lane_of_[dest];
+        detail::lane* l = &lanes_[lane_index];
+        if (static_cast<std::size_t>(l->limit - l->cursor) < bytes) [[unlikely]] {
+            make_room(lane_index, bytes);
+            l = &lanes_[lane_index];
+        }
+        std::byte* const record = l->cursor;
+        std::byte* const body = wire::write_header(record, static_cast<std::uint32_t>(dest), id, payload);
+        std::byte* const end = detail::encode_all(body, body, args...);
+        if constexpr (!detail::all_fixed_v<Args...> || detail::fixed_payload_size_v<Args...> % 8 != 0) {
+            wire::write_padding(end, header + payload);
+        }
+        l->cursor = record + bytes;
+        ++l->records;
+    }
+}
+
+template <typename Handler, typename... Args>
+inline void comm::async_function(int dest, Handler fn, const Args&... args) {
+    static_assert(std::is_invocable_v<Handler, comm&, detail::decoded_t<Args>&...>,
+                  "buddy::comm::async: the function cannot be called as fn(comm&, args...) with "
+                  "these arguments (a std::span arrives as std::span<const T>)");
+    const std::uint16_t id = detail::function_handler<Handler, std::remove_cvref_t<Args>...>::id;
+    const std::uint64_t offset = detail::function_offset(reinterpret_cast<const void*>(fn));
+    const std::size_t payload = detail::payload_size(sizeof offset, args...);
+    if (static_cast<unsigned>(dest) >= static_cast<unsigned>(size_)) [[unlikely]] bad_destination(dest);
+    if (payload > max_payload_) [[unlikely]] oversized(payload);
+    const std::size_t header = wire::header_bytes_for(payload);
+    const std::size_t bytes = wire::align_up(header + payload);
+    const std::uint32_t lane_index = lane_of_[dest];
+    detail::lane* l = &lanes_[lane_index];
+    if (static_cast<std::size_t>(l->limit - l->cursor) < bytes) [[unlikely]] {
+        make_room(lane_index, bytes);
+        l = &lanes_[lane_index];
+    }
+    std::byte* const record = l->cursor;
+    std::byte* const body = wire::write_header(record, static_cast<std::uint32_t>(dest), id, payload);
+    std::memcpy(body, &offset, sizeof offset);
+    std::byte* const end = detail::encode_all(body, body + sizeof offset, args...);
+    wire::write_padding(end, header + payload);
+    l->cursor = record + bytes;
+    ++l->records;
+}
+
+}  // namespace buddy

@@ -1,0 +1,78 @@
+// Every knob of buddy: one name, one unit, one default, settable by environment
+// variable (BUDDY_<NAME>) and by command-line flag (--buddy-<name>=VALUE, which
+// buddy::comm removes from argv).  Values are validated when a comm is made;
+// a bad value is refused with a message that names the knob and its range.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace buddy {
+
+enum class placement { inproc, host, dpu };
+
+std::string_view to_string(placement p) noexcept;
+
+/// Thrown for a bad knob value; what() names the knob, the value and the accepted range.
+class config_error : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+struct config {
+    /// Where routing runs.  inproc: inside each rank (the baseline).
+    placement where = placement::inproc;
+    /// Target batch size in bytes: a batch is sent once it holds this much.
+    std::size_t granularity = 32 * 1024;
+    /// Batches in flight per next hop before the sender waits (pipelining depth).
+    std::uint32_t depth = 4;
+    /// Largest payload one async() may carry, in bytes.
+    std::size_t max_message = 1024 * 1024;
+    /// Seconds a wait on another party may make no progress before it is an error.
+    double timeout_seconds = 60.0;
+    /// Where to write the JSON counter report at the end (empty: none).
+    std::string report_path;
+    /// Router threads per router (host and dpu placements).
+    std::uint32_t router_threads = 1;
+    /// Ring size per rank and router thread, in bytes (host and dpu placements).
+    std::size_t ring_bytes = 4 * 1024 * 1024;
+    /// Control socket of the router to attach to (host placement; empty: the default path).
+    std::string router_socket;
+    /// Print what was chosen at start.
+    bool verbose = false;
+
+    /// Defaults overridden by BUDDY_* environment variables; throws config_error.
+    static config from_env();
+    /// Applies --buddy-<name>=VALUE / --buddy-<name> VALUE flags and removes them
+    /// from argv (argc updated); throws config_error.
+    void apply_args(int* argc, char*** argv);
+    /// Throws config_error if any value is out of range.
+    void validate() const;
+
+    /// One line per knob: name, value, unit, environment variable.
+    std::string describe() const;
+};
+
+/// Parses a byte size with optional suffix K, M, G (powers of 1024): "64K", "1M", "4096".
+/// Throws config_error naming `knob` on malformed input.
+std::size_t parse_bytes(std::string_view text, std::string_view knob);
+
+/// Accepted range of each sized knob, shared by validation and the launcher.
+struct knob_range {
+    static constexpr std::size_t granularity_min = 64;
+    static constexpr std::size_t granularity_max = 64ull * 1024 * 1024;
+    static constexpr std::uint32_t depth_min = 1;
+    static constexpr std::uint32_t depth_max = 1024;
+    static constexpr std::size_t max_message_min = 64;
+    static constexpr std::size_t max_message_max = 1ull << 30;
+    static constexpr std::uint32_t router_threads_min = 1;
+    static constexpr std::uint32_t router_threads_max = 64;
+    static constexpr std::size_t ring_bytes_min = 64 * 1024;
+    static constexpr std::size_t ring_bytes_max = 1ull << 30;
+};
+
+}  // namespace buddy

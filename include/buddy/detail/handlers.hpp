@@ -1,0 +1,161 @@
+// Handler identity across the ranks of one binary.
+//
+// Every (handler, argument types) pair that appears in an async() call gets a
+// trampoline, instantiated from that call site.  A static member of the
+// trampoline registers it at program start, before main(), in the order the
+// linker laid out the initialisers: the same order in every process of the same
+// binary, so the registry index is a handler id that means the same thing on
+// every rank.  buddy::comm checks this at start by comparing a hash of the
+// registry across ranks, so a job that mixes binaries fails at once with a
+// clear message instead of running the wrong handler.
+//
+// Functions passed by pointer share one trampoline per signature; the record
+// carries the function's offset inside the main executable's code, which the
+// receiver checks lies inside that code before calling it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "buddy/detail/serialize.hpp"
+
+namespace buddy {
+class comm;
+}
+
+namespace buddy::detail {
+
+using trampoline_fn = void (*)(comm&, const std::byte* payload, std::size_t bytes);
+
+struct handler_entry {
+    trampoline_fn call;
+    std::string_view name;  ///< readable signature, for diagnostics
+};
+
+/// Adds a trampoline; returns its id.  Called only during static initialisation.
+std::uint16_t register_handler(trampoline_fn call, std::string_view name) noexcept;
+/// The registry (index = handler id).
+const handler_entry* handler_table() noexcept;
+std::size_t handler_count() noexcept;
+
+/// A payload did not have the shape the handler's argument types need: the sender
+/// and receiver disagree about the handler, which only a mixed-binary job or a
+/// corrupted record can cause.
+[[noreturn]] void malformed_payload(std::string_view handler, std::size_t bytes);
+
+/// The main executable's code: function handlers are sent as an offset inside it.
+struct code_region {
+    std::uintptr_t base = 0;   ///< load address of the main executable
+    std::uintptr_t begin = 0;  ///< offset of the first executable byte
+    std::uintptr_t end = 0;    ///< offset past the last executable byte
+};
+code_region find_main_code() noexcept;
+inline const code_region& main_code() noexcept {
+    static const code_region region = find_main_code();
+    return region;
+}
+[[noreturn]] void function_outside_main_code(const void* fn);
+[[noreturn]] void function_offset_outside_code(std::uint64_t offset);
+
+template <typename T>
+constexpr std::string_view type_name() noexcept {
+    constexpr std::string_view p = __PRETTY_FUNCTION__;
+    constexpr std::string_view key = "T = ";
+    constexpr auto start = p.find(key) + key.size();
+    constexpr auto stop = p.find_first_of(";]", start);
+    return p.substr(start, stop - start);
+}
+
+/// Reads one fixed-size argument and advances `at`.
+template <typename T>
+inline T load_fixed(const std::byte* payload, std::size_t& at) noexcept {
+    T v;
+    std::memcpy(&v, payload + at, sizeof(T));
+    at += sizeof(T);
+    return v;
+}
+
+/// Decodes every argument in order (braced initialisation guarantees left-to-right).
+template <typename... Sent>
+struct decoder {
+    using values = std::tuple<decoded_t<Sent>...>;
+    static bool run(const std::byte* base, const std::byte* at, const std::byte* end, values& out) {
+        return run_each(base, at, end, out, std::index_sequence_for<Sent...>{});
+    }
+
+private:
+    template <std::size_t... I>
+    static bool run_each(const std::byte* base, const std::byte*& at, const std::byte* end,
+                         values& out, std::index_sequence<I...>) {
+        bool ok = true;
+        ((ok = ok && codec_for<Sent>::decode(base, at, end, std::get<I>(out))), ...);
+        return ok && at == end;
+    }
+};
+
+/// Trampoline for a captureless lambda (or any empty, default-constructible callable).
+template <typename Handler, typename... Sent>
+struct lambda_handler {
+    static void call(comm& c, const std::byte* payload, std::size_t bytes) {
+        if constexpr (all_fixed_v<Sent...>) {
+            // Fast path: fixed layout, one size check, then plain loads.
+            if (bytes != fixed_payload_size_v<Sent...>) [[unlikely]]
+                malformed_payload(type_name<lambda_handler>(), bytes);
+            std::size_t at = 0;
+            std::tuple<Sent...> values{load_fixed<Sent>(payload, at)...};
+            std::apply([&](auto&... v) { Handler{}(c, v...); }, values);
+        } else {
+            typename decoder<Sent...>::values values;
+            if (!decoder<Sent...>::run(payload, payload, payload + bytes, values)) [[unlikely]]
+                malformed_payload(type_name<lambda_handler>(), bytes);
+            std::apply([&](auto&... v) { Handler{}(c, v...); }, values);
+        }
+    }
+    static inline const std::uint16_t id = register_handler(&call, type_name<lambda_handler>());
+};
+
+/// Trampoline for a plain function, one per (function type, argument types).
+template <typename Fn, typename... Sent>
+struct function_handler {
+    static void call(comm& c, const std::byte* payload, std::size_t bytes) {
+        std::uint64_t offset;
+        if (bytes < sizeof offset) [[unlikely]] malformed_payload(type_name<function_handler>(), bytes);
+        std::memcpy(&offset, payload, sizeof offset);
+        const code_region& code = main_code();
+        if (offset < code.begin || offset >= code.end) [[unlikely]] function_offset_outside_code(offset);
+        const Fn fn = reinterpret_cast<Fn>(code.base + offset);
+        if constexpr (all_fixed_v<Sent...>) {
+            if (bytes != sizeof offset + fixed_payload_size_v<Sent...>) [[unlikely]]
+                malformed_payload(type_name<function_handler>(), bytes);
+            std::size_t at = sizeof offset;
+            std::tuple<Sent...> values{load_fixed<Sent>(payload, at)...};
+            std::apply([&](auto&... v) { fn(c, v...); }, values);
+            return;
+        }
+        typename decoder<Sent...>::values values;
+        if (!decoder<Sent...>::run(payload, payload + sizeof offset, payload + bytes, values)) [[unlikely]]
+            malformed_payload(type_name<function_handler>(), bytes);
+        std::apply([&](auto&... v) { fn(c, v...); }, values);
+    }
+    static inline const std::uint16_t id = register_handler(&call, type_name<function_handler>());
+};
+
+/// Offset of a function inside the main executable's code, checked.
+inline std::uint64_t function_offset(const void* fn) {
+    const code_region& code = main_code();
+    const auto address = reinterpret_cast<std::uintptr_t>(fn);
+    const std::uintptr_t offset = address - code.base;
+    if (address < code.base || offset < code.begin || offset >= code.end) [[unlikely]]
+        function_outside_main_code(fn);
+    return offset;
+}
+
+template <typename T>
+inline constexpr bool is_function_pointer_v =
+    std::is_pointer_v<T> && std::is_function_v<std::remove_pointer_t<T>>;
+
+}  // namespace buddy::detail

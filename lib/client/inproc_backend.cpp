@@ -1,0 +1,230 @@
+// Placement inproc: the engine runs inside the rank.  One lane and one hop per
+// destination rank; batches go to other ranks as UCX active messages, and
+// batches to this rank itself go straight to its delivery queue.
+#include <chrono>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "buddy/engine/aggregator.hpp"
+#include "buddy/transport/active_message.hpp"
+#include "buddy/transport/endpoint.hpp"
+#include "buddy/transport/worker.hpp"
+#include "runtime.hpp"
+
+namespace buddy::detail {
+
+namespace {
+
+class inproc_backend final : public backend {
+public:
+    explicit inproc_backend(runtime& rt)
+        : rt_(rt),
+          rank_(static_cast<std::uint32_t>(rt.rank())),
+          worker_("buddy rank " + std::to_string(rt.rank())),
+          aggregator_(engine::aggregator_settings{rt.settings().granularity, rt.settings().depth, rt.job(),
+                                                  static_cast<std::uint32_t>(rt.rank())},
+                      static_cast<std::uint32_t>(rt.size())),
+          receiver_(worker_, aggregator_.pool().as_source()),
+          peers_(static_cast<std::size_t>(rt.size())),
+          lane_of_(static_cast<std::size_t>(rt.size())),
+          timeout_(rt.settings().timeout_seconds) {
+        for (std::uint32_t r = 0; r < lane_of_.size(); ++r) lane_of_[r] = r;
+        exchange_addresses();
+    }
+
+    ~inproc_backend() override {
+        for (auto& p : peers_)
+            if (p) p->close(worker_, 1.0);
+    }
+
+    wire::window* lanes() noexcept override { return aggregator_.windows(); }
+    const std::uint32_t* lane_of() const noexcept override { return lane_of_.data(); }
+
+    void make_room(std::uint32_t lane_index, std::size_t bytes) override {
+        link l{this};
+        aggregator_.make_room(lane_index, bytes, l);
+    }
+
+    void flush(engine::flush_reason why) override {
+        link l{this};
+        aggregator_.flush_all(why, l);
+    }
+
+    bool has_unsent() const noexcept override { return aggregator_.any_records(); }
+    std::uint64_t messages_written() const noexcept override { return aggregator_.records_written(); }
+
+    bool poll(bool run_handlers) override {
+        bool moved = worker_.progress();
+        if (receiver_.failure() != UCS_OK)
+            rt_.fatal(std::string("receiving a batch failed: ") + ucs_status_string(receiver_.failure()));
+        if (!run_handlers) return moved;
+        // Deliver what is queued now, not what handlers queue meanwhile, so one
+        // poll is bounded.  Each batch leaves its queue before delivery, so a
+        // handler that polls again (inside a wait) sees a consistent queue.
+        for (std::size_t n = self_queue_.size(); n > 0 && !self_queue_.empty(); --n) {
+            engine::batch_buffer* b = self_queue_.front();
+            self_queue_.pop_front();
+            if (!b->credited) aggregator_.credit(rank_);
+            rt_.deliver(std::span<const std::byte>(b->data(), b->bytes), "this rank");
+            aggregator_.pool().release(b);
+            moved = true;
+        }
+        for (std::size_t n = receiver_.ready(); n > 0; --n) {
+            transport::received_batch rb;
+            if (!receiver_.take(rb)) break;
+            rt_.deliver(std::span<const std::byte>(rb.data, rb.bytes), source_name(rb));
+            receiver_.release(rb);
+            moved = true;
+        }
+        return moved;
+    }
+
+    void drain() override {
+        const auto deadline = clock::now() + std::chrono::duration<double>(timeout_);
+        unsigned idle = 0;
+        while (aggregator_.total_in_flight() > 0) {
+            if (!poll(true)) rt_.idle_pause(idle);
+            if (clock::now() > deadline) {
+                rt_.fatal("shutdown: " + std::to_string(aggregator_.total_in_flight()) +
+                          " batches still unacknowledged after " + std::to_string(timeout_) + " s");
+            }
+        }
+    }
+
+    void add_counters(counters& c) const noexcept override {
+        const engine::aggregator_counters& a = aggregator_.counters();
+        c.messages_sent += aggregator_.records_written();
+        c.bytes_sent += aggregator_.record_bytes_written();
+        c.batches_sent += a.batches_sent;
+        c.batch_bytes_sent += a.batch_bytes_sent;
+        c.flush_full += a.flush_full;
+        c.flush_barrier += a.flush_barrier;
+        c.flush_idle += a.flush_idle;
+        c.backpressure_waits += a.credit_waits;
+    }
+
+    std::string describe() const override {
+        return "engine: inproc, " + std::to_string(lane_of_.size()) + " hops, UCX active messages";
+    }
+
+private:
+    using clock = std::chrono::steady_clock;
+
+    // What the aggregator calls per batch.
+    struct link {
+        inproc_backend* self;
+        void send(engine::batch_buffer* b) { self->send(b); }
+        void wait_for_credit(std::uint32_t hop) { self->wait_for_credit(hop); }
+    };
+
+    void exchange_addresses() {
+        const auto& mine = worker_.address();
+        const int n = rt_.size();
+        std::vector<int> lengths(static_cast<std::size_t>(n));
+        const int my_length = static_cast<int>(mine.size());
+        MPI_Allgather(&my_length, 1, MPI_INT, lengths.data(), 1, MPI_INT, rt_.mpi());
+        offsets_.assign(static_cast<std::size_t>(n) + 1, 0);
+        for (int i = 0; i < n; ++i) offsets_[static_cast<std::size_t>(i) + 1] = offsets_[i] + lengths[i];
+        addresses_.resize(static_cast<std::size_t>(offsets_.back()));
+        MPI_Allgatherv(mine.data(), my_length, MPI_BYTE, addresses_.data(), lengths.data(), offsets_.data(),
+                       MPI_BYTE, rt_.mpi());
+    }
+
+    // Endpoints are made on first use: a job where each rank talks to a few
+    // others never pays for connections to all of them.
+    transport::endpoint& peer(std::uint32_t r) {
+        auto& slot = peers_[r];
+        if (!slot) {
+            const std::span<const std::byte> address(addresses_.data() + offsets_[r],
+                                                     static_cast<std::size_t>(offsets_[r + 1] - offsets_[r]));
+            // Ranks of one node must reach each other over shared memory, which
+            // UCX 1.13 offers only without transport-level failure detection
+            // (with it, the same traffic went over TCP at 2.2x the cost); a dead
+            // rank ends the MPI job, and every wait here is bounded by BUDDY_TIMEOUT.
+            slot.emplace(worker_, address, "rank " + std::to_string(r),
+                         transport::endpoint::failure_detection::by_caller);
+        }
+        return *slot;
+    }
+
+    static void on_sent(void* token, ucs_status_t status) {
+        auto* b = static_cast<engine::batch_buffer*>(token);
+        auto* self = static_cast<inproc_backend*>(b->owner);
+        if (status != UCS_OK)
+            self->rt_.fatal("sending a batch to rank " + std::to_string(b->hop) + " failed: " +
+                            ucs_status_string(status));
+        self->aggregator_.completed(b);
+    }
+
+    void send(engine::batch_buffer* b) {
+        if (b->hop == rank_) {
+            self_queue_.push_back(b);  // credited when its delivery starts
+            return;
+        }
+        b->owner = this;
+        b->ticket = transport::send_ticket{&inproc_backend::on_sent, b};
+        transport::send_state st;
+        try {
+            st = transport::send_batch(peer(b->hop), b->data(), b->bytes, &b->ticket);
+        } catch (const std::exception& e) {
+            rt_.fatal(e.what());
+        }
+        if (st == transport::send_state::completed) aggregator_.completed(b);
+        // Give arrived batches a turn once per batch sent: keeps received data
+        // from piling up while this rank only sends, at a cost spread over a
+        // whole batch of records.
+        poll(rt_.handlers_allowed());
+    }
+
+    void wait_for_credit(std::uint32_t hop) {
+        if (hop == rank_ && !rt_.handlers_allowed()) {
+            // Deep inside nested handlers, this rank's own queued batches cannot
+            // be delivered here; let them stop counting against the depth
+            // rather than wait on ourselves.
+            for (engine::batch_buffer* b : self_queue_) {
+                if (!b->credited) {
+                    b->credited = true;
+                    aggregator_.credit(rank_);
+                }
+            }
+            return;
+        }
+        const auto start = clock::now();
+        unsigned idle = 0;
+        const std::uint32_t before = aggregator_.in_flight(hop);
+        while (aggregator_.in_flight(hop) >= before) {
+            if (poll(rt_.handlers_allowed())) return;  // something moved: let the caller re-check
+            if (hop != rank_ && peers_[hop] && peers_[hop]->failed()) {
+                rt_.fatal("rank " + std::to_string(hop) + " is unreachable: " +
+                          ucs_status_string(peers_[hop]->status()));
+            }
+            if (clock::now() - start > std::chrono::duration<double>(timeout_)) {
+                rt_.fatal("waited " + std::to_string(timeout_) + " s for rank " + std::to_string(hop) +
+                          " to accept a batch without progress (BUDDY_TIMEOUT); is it stuck outside "
+                          "buddy calls?");
+            }
+            rt_.idle_pause(idle);
+        }
+    }
+
+    static const char* source_name(const transport::received_batch&) { return "another rank"; }
+
+    runtime& rt_;
+    std::uint32_t rank_;
+    transport::worker worker_;
+    engine::aggregator aggregator_;
+    transport::batch_receiver receiver_;
+    std::vector<std::optional<transport::endpoint>> peers_;
+    std::vector<std::uint32_t> lane_of_;
+    std::deque<engine::batch_buffer*> self_queue_;
+    std::vector<std::byte> addresses_;
+    std::vector<int> offsets_;
+    double timeout_;
+};
+
+}  // namespace
+
+std::unique_ptr<backend> make_inproc_backend(runtime& rt) { return std::make_unique<inproc_backend>(rt); }
+
+}  // namespace buddy::detail

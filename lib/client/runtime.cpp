@@ -1,0 +1,207 @@
+#include "runtime.hpp"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+
+namespace buddy::detail {
+
+namespace {
+// FNV-1a over the registry: ranks of one binary register the same handlers in
+// the same order, so they agree on this value.
+std::uint64_t registry_fingerprint() {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    auto mix = [&](unsigned char c) { h = (h ^ c) * 0x100000001b3ull; };
+    const handler_entry* table = handler_table();
+    for (std::size_t i = 0; i < handler_count(); ++i) {
+        for (char c : table[i].name) mix(static_cast<unsigned char>(c));
+        mix(0);
+    }
+    return h;
+}
+}  // namespace
+
+runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
+    : owner_(owner), settings_(std::move(settings)), own_mpi_(own_mpi) {
+    settings_.validate();
+    MPI_Comm_dup(world, &world_);
+    MPI_Comm_rank(world_, &rank_);
+    MPI_Comm_size(world_, &size_);
+    char name[MPI_MAX_PROCESSOR_NAME];
+    int len = 0;
+    MPI_Get_processor_name(name, &len);
+    host_.assign(name, static_cast<std::size_t>(len));
+
+    // A job id that routers use to keep concurrent jobs apart.
+    if (rank_ == 0) {
+        std::random_device rd;
+        job_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+               static_cast<std::uint64_t>(getpid()) ^
+               static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+        if (job_ == 0) job_ = 1;
+    }
+    MPI_Bcast(&job_, 1, MPI_UINT64_T, 0, world_);
+
+    const std::uint64_t mine[2] = {registry_fingerprint(), handler_count()};
+    std::uint64_t low[2], high[2];
+    MPI_Allreduce(mine, low, 2, MPI_UINT64_T, MPI_MIN, world_);
+    MPI_Allreduce(mine, high, 2, MPI_UINT64_T, MPI_MAX, world_);
+    if (low[0] != high[0] || low[1] != high[1]) {
+        MPI_Comm_free(&world_);
+        throw std::runtime_error(
+            "buddy: ranks disagree about the registered handlers (" + std::to_string(low[1]) + " to " +
+            std::to_string(high[1]) + " handlers); every rank of a job must run the same binary");
+    }
+
+    limits_.job = job_;
+    limits_.ranks = static_cast<std::uint32_t>(size_);
+    limits_.handlers = static_cast<std::uint32_t>(handler_count());
+    limits_.max_payload = settings_.max_message;
+    limits_.only_dest = static_cast<std::uint32_t>(rank_);
+
+    switch (settings_.where) {
+        case placement::inproc: backend_ = make_inproc_backend(*this); break;
+        case placement::host: backend_ = make_host_backend(*this); break;
+        case placement::dpu:
+            MPI_Comm_free(&world_);
+            throw config_error(
+                "buddy: placement 'dpu' needs a buddy-router running on a BlueField DPU; none is "
+                "configured for this job (see docs/placement.md)");
+    }
+    if (settings_.verbose && rank_ == 0) {
+        std::fprintf(stderr, "buddy: %d ranks, job %016llx\n%s%s\n", size_,
+                     static_cast<unsigned long long>(job_), settings_.describe().c_str(),
+                     backend_->describe().c_str());
+    }
+}
+
+runtime::~runtime() { finish(); }
+
+void runtime::finish() noexcept {
+    if (finished_) return;
+    finished_ = true;
+    if (std::uncaught_exceptions() == 0) {
+        try {
+            barrier();  // nothing sent is lost at exit
+            if (!settings_.report_path.empty()) {
+                const std::vector<rank_report> all = owner_.gather_stats();
+                if (rank_ == 0) {
+                    std::ofstream out(settings_.report_path);
+                    out << format_json(all, std::string(to_string(settings_.where)));
+                    if (!out) std::fprintf(stderr, "buddy: cannot write report %s\n", settings_.report_path.c_str());
+                }
+            }
+            backend_->drain();
+            MPI_Barrier(world_);  // no rank tears down while another may still send to it
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "buddy: rank %d: error during shutdown: %s\n", rank_, e.what());
+        }
+    }
+    backend_.reset();
+    MPI_Comm_free(&world_);
+    if (own_mpi_) {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (!finalized) MPI_Finalize();
+    }
+}
+
+void runtime::fatal(const std::string& why) const {
+    std::fprintf(stderr, "buddy: rank %d on %s: fatal: %s\n", rank_, host_.c_str(), why.c_str());
+    std::fflush(stderr);
+    MPI_Abort(world_ != MPI_COMM_NULL ? world_ : MPI_COMM_WORLD, 3);
+    std::abort();
+}
+
+void runtime::idle_pause(unsigned& idle_spins) const noexcept {
+    // Busy-poll briefly (latency), then give the core away: with more ranks than
+    // cores, a spinning rank would otherwise starve the one it waits for.
+    if (++idle_spins >= 32) {
+        sched_yield();
+        idle_spins = 0;
+    }
+}
+
+void runtime::deliver(std::span<const std::byte> batch, const char* from) {
+    // One pass: check each record, then run it.  A bad record is fatal at a rank
+    // (its message is lost, the job's answer would be wrong), so records before
+    // it having run changes nothing; a router, which must survive bad input,
+    // checks the whole batch first instead.
+    const handler_entry* const table = handler_table();
+    ++nesting_;
+    const wire::parse_result r = wire::for_each_checked_record(
+        batch, limits_, [&](const wire::record_header& h, const std::byte* payload, std::size_t bytes) {
+            table[h.handler].call(owner_, payload, bytes);
+        });
+    --nesting_;
+    if (!r) [[unlikely]] {
+        if (r.error == wire::parse_errc::unknown_handler) {
+            fatal("a record from " + std::string(from) + " names unknown handler id " + std::to_string(r.value) +
+                  " (this binary registers " + std::to_string(handler_count()) +
+                  " handlers); are all ranks running the same binary?");
+        }
+        fatal("malformed batch from " + std::string(from) + ": " + wire::describe(r));
+    }
+    owner_.counters_.messages_handled += r.header.records;
+    ++owner_.counters_.batches_received;
+}
+
+void runtime::progress() {
+    if (nesting_ > 0) {  // called from inside a handler: never recurse deeply
+        backend_->poll(handlers_allowed());
+        return;
+    }
+    const bool moved = backend_->poll(true);
+    if (!moved && backend_->has_unsent()) backend_->flush(engine::flush_reason::idle);
+}
+
+void runtime::barrier() {
+    if (nesting_ > 0) fatal("barrier() called from inside a handler; handlers must not wait for the whole job");
+    ++owner_.counters_.barriers;
+    backend_->flush(engine::flush_reason::barrier);
+
+    // Quiescence by counting: every rank contributes (sent, handled); the job is
+    // quiet when the sums agree and did not change between two consecutive
+    // rounds.  A round's contributions are read only after the previous round
+    // completed everywhere, so equal sums in two rounds mean no message was in
+    // flight in between.  The reduction is non-blocking and this rank keeps
+    // delivering and flushing while it waits, so a rank in barrier() never
+    // blocks a rank that still has messages for it.
+    std::uint64_t previous[2] = {~0ull, ~0ull};
+    for (;;) {
+        const std::uint64_t local[2] = {backend_->messages_written(), owner_.counters_.messages_handled};
+        std::uint64_t global[2] = {0, 0};
+        MPI_Request request;
+        MPI_Iallreduce(local, global, 2, MPI_UINT64_T, MPI_SUM, world_, &request);
+        int done = 0;
+        unsigned idle = 0;
+        while (!done) {
+            const bool moved = backend_->poll(true);
+            if (backend_->has_unsent()) backend_->flush(engine::flush_reason::barrier);
+            MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+            if (!moved && !done) idle_pause(idle);
+        }
+        ++owner_.counters_.quiescence_rounds;
+        if (global[0] == global[1] && global[0] == previous[0] && global[1] == previous[1]) break;
+        previous[0] = global[0];
+        previous[1] = global[1];
+        // Let arrivals land before the next round: an immediate second round
+        // would only observe the same in-flight state again.
+        for (int i = 0; i < 4 && backend_->poll(true); ++i) {
+        }
+        if (backend_->has_unsent()) backend_->flush(engine::flush_reason::barrier);
+    }
+}
+
+counters runtime::snapshot() const noexcept {
+    counters c = owner_.counters_;
+    backend_->add_counters(c);
+    return c;
+}
+
+}  // namespace buddy::detail

@@ -1,0 +1,106 @@
+// What a rank runs behind buddy::comm: MPI bootstrap, handler dispatch,
+// quiescence detection, counters, and one backend that moves batches (inproc:
+// UCX between ranks; host: shared rings to a buddy-router).
+#pragma once
+
+#include <mpi.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "buddy/comm.hpp"
+#include "buddy/engine/aggregator.hpp"
+#include "buddy/wire/batch.hpp"
+
+namespace buddy::detail {
+
+class runtime;
+
+/// Moves records off the lanes and delivers what arrives.  Calls are per
+/// batch or per wait, never per record, so a virtual call here is free.
+class backend {
+public:
+    virtual ~backend() = default;
+    virtual wire::window* lanes() noexcept = 0;
+    virtual const std::uint32_t* lane_of() const noexcept = 0;
+    /// Makes lanes()[lane] hold at least `bytes`; may send, and wait for credit.
+    virtual void make_room(std::uint32_t lane_index, std::size_t bytes) = 0;
+    /// Hands on every partly filled batch.
+    virtual void flush(engine::flush_reason why) = 0;
+    /// True if some lane holds records not yet handed on.
+    virtual bool has_unsent() const noexcept = 0;
+    /// Messages async() has written on this rank so far (the lanes count them).
+    virtual std::uint64_t messages_written() const noexcept = 0;
+    /// Polls once; delivers arrived batches through runtime::deliver() if
+    /// `run_handlers`.  Returns true if anything happened.
+    virtual bool poll(bool run_handlers) = 0;
+    /// Before teardown: waits (bounded) until nothing this rank sent is in flight.
+    virtual void drain() = 0;
+    /// Adds the backend's own counters.
+    virtual void add_counters(counters& c) const noexcept = 0;
+    /// A line describing the backend's setup, for --buddy-verbose and reports.
+    virtual std::string describe() const = 0;
+};
+
+class runtime {
+public:
+    runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi);
+    ~runtime();
+
+    void make_room(std::uint32_t lane_index, std::size_t bytes) { backend_->make_room(lane_index, bytes); }
+    void attach_lanes(wire::window*& lanes, const std::uint32_t*& lane_of) noexcept {
+        lanes = backend_->lanes();
+        lane_of = backend_->lane_of();
+    }
+    void barrier();
+    void progress();
+    void finish() noexcept;
+
+    /// Validates a batch and runs its handlers.  Fatal on a malformed batch:
+    /// the messages in it are lost, so the job cannot produce a correct answer.
+    void deliver(std::span<const std::byte> batch, const char* from);
+
+    /// Handlers may run now (false deep inside nested waits, to bound the stack).
+    bool handlers_allowed() const noexcept { return nesting_ < max_nesting; }
+    /// Ends the job with a message naming this rank and the reason.
+    [[noreturn]] void fatal(const std::string& why) const;
+
+    /// Sleeps-free back-off for idle polling loops: yields the core after a
+    /// few idle spins, which matters when ranks outnumber cores.
+    void idle_pause(unsigned& idle_spins) const noexcept;
+
+    const config& settings() const noexcept { return settings_; }
+    MPI_Comm mpi() const noexcept { return world_; }
+    int rank() const noexcept { return rank_; }
+    int size() const noexcept { return size_; }
+    std::uint64_t job() const noexcept { return job_; }
+    const std::string& host() const noexcept { return host_; }
+    counters snapshot() const noexcept;
+    comm& owner() noexcept { return owner_; }
+
+    static constexpr int max_nesting = 8;
+
+private:
+    comm& owner_;
+    config settings_;
+    bool own_mpi_;
+    bool finished_ = false;
+    MPI_Comm world_ = MPI_COMM_NULL;
+    int rank_ = 0;
+    int size_ = 0;
+    std::uint64_t job_ = 0;
+    std::string host_;
+    int nesting_ = 0;
+    wire::batch_limits limits_;
+    std::unique_ptr<backend> backend_;
+};
+
+/// The inproc backend (inproc_backend.cpp).
+std::unique_ptr<backend> make_inproc_backend(runtime& rt);
+/// The host backend (host_backend.cpp): rings to a buddy-router on this node.
+std::unique_ptr<backend> make_host_backend(runtime& rt);
+
+}  // namespace buddy::detail

@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <ctime>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -55,12 +56,12 @@ struct rank_state {
     std::vector<std::uint64_t> incoming;  ///< edges received while building
     std::uint64_t hits = 0;               ///< triangles found answering queries
     std::uint64_t wedges_answered = 0;    ///< candidates tested answering queries
-    triangles::row_set set;               ///< scratch for answering row messages
+    triangles::row_marks marks;           ///< scratch for answering row messages
 };
 rank_state* g_state = nullptr;
 
 struct options {
-    int scale = 16;
+    int scale = 17;
     int edge_factor = 16;
     std::uint64_t seed = 1;
     double a = 0.57, b = 0.19, c = 0.19;
@@ -101,24 +102,25 @@ enum class batching {
 /// Answers a row message (or a local row) on rank `me`: the questions of every
 /// entry u it owns.  Returns (hits, wedges tested).
 inline std::pair<std::uint64_t, std::uint64_t> answer_row(const vertex* row, std::size_t len, const csr& L,
-                                                         const owner_map& map, int me, triangles::row_set& set) {
+                                                         const owner_map& map, int me, triangles::row_marks& marks) {
     return triangles::answer_row(
         row, len, [&](vertex u) { return map.owner(u) == me; },
-        [&](vertex u) { return L.row(map.local_row(u)); }, set);
+        [&](vertex u) { return L.row(map.local_row(u)); }, marks);
 }
 
 /// Queries whose answer is on this rank: tested in place, in parallel.
 /// Returns (hits, wedges tested).
 std::pair<std::uint64_t, std::uint64_t> count_local(const csr& L, const owner_map& map, int rank) {
     using acc = std::pair<std::uint64_t, std::uint64_t>;
-    tbb::enumerable_thread_specific<triangles::row_set> sets;
+    const std::size_t vertices = static_cast<std::size_t>(map.ranks) * L.rows();
+    tbb::enumerable_thread_specific<triangles::row_marks> sets{triangles::row_marks(vertices)};
     return tbb::parallel_reduce(
         tbb::blocked_range<std::size_t>(0, L.rows(), 256), acc{0, 0},
         [&](const tbb::blocked_range<std::size_t>& r, acc a) {
-            triangles::row_set& set = sets.local();
+            triangles::row_marks& marks = sets.local();
             for (std::size_t q = r.begin(); q < r.end(); ++q) {
                 const auto row = L.row(q);
-                const acc got = answer_row(row.data(), row.size(), L, map, rank, set);
+                const acc got = answer_row(row.data(), row.size(), L, map, rank, marks);
                 a.first += got.first;
                 a.second += got.second;
             }
@@ -170,7 +172,7 @@ std::uint64_t send_queries_buddy(buddy::comm& world, const csr& L, const owner_m
                     dest,
                     [](buddy::comm& c, std::span<const vertex> r) {
                         const auto got =
-                            answer_row(r.data(), r.size(), *g_state->L, g_state->map, c.rank(), g_state->set);
+                            answer_row(r.data(), r.size(), *g_state->L, g_state->map, c.rank(), g_state->marks);
                         g_state->hits += got.first;
                         g_state->wedges_answered += got.second;
                     },
@@ -214,7 +216,7 @@ std::uint64_t send_queries_buddy(buddy::comm& world, const csr& L, const owner_m
 /// exchange them with MPI_Alltoallv and answer what they received (in parallel
 /// with oneTBB); repeat until every rank has sent everything.
 struct mpi_count_result {
-    std::uint64_t wedges = 0, records = 0, rounds = 0;
+    std::uint64_t wedges = 0, records = 0, rounds = 0, words = 0;
 };
 mpi_count_result count_remote_mpi(MPI_Comm comm, const csr& L, const owner_map& map, int rank, batching mode,
                                   std::size_t round_words) {
@@ -228,7 +230,8 @@ mpi_count_result count_remote_mpi(MPI_Comm comm, const csr& L, const owner_map& 
     std::size_t q = 0;
     bool done = L.rows() == 0;
     std::vector<std::size_t> starts;
-    tbb::enumerable_thread_specific<triangles::row_set> sets;
+    const std::size_t vertices = static_cast<std::size_t>(map.ranks) * L.rows();
+    tbb::enumerable_thread_specific<triangles::row_marks> sets{triangles::row_marks(vertices)};
     while (true) {
         for (auto& o : out) o.clear();
         std::size_t words = 0;
@@ -270,6 +273,7 @@ mpi_count_result count_remote_mpi(MPI_Comm comm, const csr& L, const owner_map& 
         }
         const std::vector<std::uint32_t> in = triangles::alltoallv(out, comm);
         ++res.rounds;
+        res.words += words;
         acc got{0, 0};
         if (mode == batching::wedge) {
             got = tbb::parallel_reduce(
@@ -291,12 +295,12 @@ mpi_count_result count_remote_mpi(MPI_Comm comm, const csr& L, const owner_map& 
             got = tbb::parallel_reduce(
                 tbb::blocked_range<std::size_t>(0, starts.size(), 64), acc{0, 0},
                 [&](const tbb::blocked_range<std::size_t>& r, acc a) {
-                    triangles::row_set& set = sets.local();
+                    triangles::row_marks& marks = sets.local();
                     for (std::size_t i = r.begin(); i < r.end(); ++i) {
                         const std::size_t at = starts[i];
                         const std::size_t n = in[at + head - 1];
                         if (mode == batching::row) {
-                            a = add(a, answer_row(in.data() + at + 1, n, L, map, rank, set));
+                            a = add(a, answer_row(in.data() + at + 1, n, L, map, rank, marks));
                         } else {
                             const auto row = L.row(map.local_row(in[at]));
                             a.first += triangles::count_common(in.data() + at + 2, n, row.data(), row.size());
@@ -353,7 +357,9 @@ int run(buddy::comm& world, const options& o) {
         state.incoming = triangles::alltoallv(by_owner, comm);
         for (int d = 0; d < p; ++d) build_messages += (d != rank && !by_owner[d].empty()) ? 1 : 0;
     } else {
-        constexpr std::size_t chunk = 2048;  // 16 KiB of edges per message
+        // 16 KiB of edges per message, or less under a smaller message limit.
+        const std::size_t chunk =
+            std::clamp<std::size_t>((world.settings().max_message - 64) / sizeof(std::uint64_t), 1, 2048);
         state.incoming = std::move(by_owner[rank]);
         for (int d = 0; d < p; ++d) {
             if (d == rank) continue;
@@ -374,26 +380,33 @@ int run(buddy::comm& world, const options& o) {
     const csr L = triangles::build_csr(state.incoming, map, rows);
     std::vector<std::uint64_t>().swap(state.incoming);
     state.L = &L;
+    state.marks = triangles::row_marks(static_cast<std::size_t>(p) * rows);
     const double build_seconds = apps::max_all(apps::now() - b0, comm);
 
     // ---- count (the timed phase).
     std::size_t max_span = 0;
     if (!mpi_mode) {
-        // Keep a span query well inside one batch and under the message limit.
-        max_span = std::min(world.settings().granularity / 2, world.settings().max_message - 64) / sizeof(vertex);
+        // As long as the message limit allows (262 128 vertices by default): a
+        // record larger than a batch is fine, and splitting long rows costs
+        // volume (each piece re-sends its prefix as span queries).
+        max_span = (world.settings().max_message - 64) / sizeof(vertex);
         max_span = std::max<std::size_t>(max_span, 1);
     }
     std::uint64_t remote_wedges = 0, messages = 0, rounds = 0;
     if (!mpi_mode) world.barrier();
     MPI_Barrier(comm);
     const std::uint64_t sent_before = world.stats().messages_sent;
+    const std::uint64_t bytes_before = world.stats().bytes_sent;
+    std::uint64_t bytes = 0;
     const double t0 = apps::now();
+    const std::clock_t cpu0 = std::clock();
     std::pair<std::uint64_t, std::uint64_t> local{0, 0};
     if (mpi_mode) {
         local = count_local(L, map, rank);
         const mpi_count_result r = count_remote_mpi(comm, L, map, rank, mode, o.round_words);
         remote_wedges = r.wedges;
         messages = r.records;
+        bytes = r.words * sizeof(std::uint32_t);
         rounds = r.rounds;
     } else {
         // Remote queries first so they are in flight while the local ones run.
@@ -401,8 +414,13 @@ int run(buddy::comm& world, const options& o) {
         local = count_local(L, map, rank);
         world.barrier();
         messages = world.stats().messages_sent - sent_before;
+        bytes = world.stats().bytes_sent - bytes_before;
     }
     const double seconds = apps::max_all(apps::now() - t0, comm);
+    // Processor time of the count phase (all threads of the rank), slowest rank: on
+    // a shared, oversubscribed machine it shows the work that the wall clock hides.
+    const double cpu_seconds =
+        apps::max_all(static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC, comm);
 
     std::uint64_t my_count = local.first + state.hits;
     if (o.corrupt && rank == p - 1) my_count += 1;  // debug: prove verification bites
@@ -411,6 +429,7 @@ int run(buddy::comm& world, const options& o) {
     const std::uint64_t wedges_answered = apps::sum_all(local.second + state.wedges_answered, comm);
     const std::uint64_t edges = apps::sum_all(L.columns.size(), comm);
     const std::uint64_t total_messages = apps::sum_all(messages, comm);
+    const std::uint64_t total_bytes = apps::sum_all(bytes, comm);
     const std::uint64_t total_build_messages = apps::sum_all(build_messages, comm);
 
     // ---- verify.
@@ -455,12 +474,14 @@ int run(buddy::comm& world, const options& o) {
                 .add("vertices", n)
                 .add("edges", edges)
                 .add("wedges_checked", wedges_sent)
+                .add("bytes", total_bytes)
                 .add("scale", o.scale)
                 .add("edge_factor", o.edge_factor)
                 .add("seed", o.seed)
                 .add("batching", o.batching)
                 .add("threads", o.threads)
                 .add("rounds", rounds)
+                .add("cpu_seconds", cpu_seconds)
                 .add("build_seconds", build_seconds)
                 .add("build_messages", total_build_messages)
                 .add("check", check)
@@ -487,25 +508,36 @@ int main(int argc, char** argv) try {
         buddy::comm world(&argc, &argv);  // strips --buddy-* flags before CLI11 sees argv
         options o;
         CLI::App app{"triangles: count the triangles of an undirected R-MAT graph"};
-        app.add_option("--scale", o.scale, "log2 of the number of vertices")->check(CLI::Range(1, 31));
+        app.add_option("--scale", o.scale, "log2 of the number of vertices")
+            ->capture_default_str()->check(CLI::Range(1, 31));
         app.add_option("--edge-factor", o.edge_factor, "generated edges per vertex (before removing "
                                                         "self loops and duplicates)")
+            ->capture_default_str()
             ->check(CLI::Range(1, 1 << 16));
-        app.add_option("--seed", o.seed, "graph seed");
-        app.add_option("--a", o.a, "R-MAT probability of quadrant a")->check(CLI::Range(0.0, 1.0));
-        app.add_option("--b", o.b, "R-MAT probability of quadrant b")->check(CLI::Range(0.0, 1.0));
-        app.add_option("--c", o.c, "R-MAT probability of quadrant c")->check(CLI::Range(0.0, 1.0));
+        app.add_option("--seed", o.seed, "graph seed")
+            ->capture_default_str();
+        app.add_option("--a", o.a, "R-MAT probability of quadrant a")
+            ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+        app.add_option("--b", o.b, "R-MAT probability of quadrant b")
+            ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+        app.add_option("--c", o.c, "R-MAT probability of quadrant c")
+            ->capture_default_str()->check(CLI::Range(0.0, 1.0));
         app.add_option("--mode", o.mode, "buddy: fire-and-forget queries; mpi: Alltoallv rounds")
+            ->capture_default_str()
             ->check(CLI::IsMember({"buddy", "mpi"}));
         app.add_option("--batching", o.batching,
                        "row: one message per (row v, owner rank); span: one per (u, candidate list); "
                        "wedge: one per (u, w)")
+            ->capture_default_str()
             ->check(CLI::IsMember({"row", "span", "wedge"}));
         app.add_option("--threads", o.threads, "oneTBB threads per rank (0 = TBB's default)")
+            ->capture_default_str()
             ->check(CLI::NonNegativeNumber);
         app.add_option("--serial-max-scale", o.serial_max_scale,
-                       "also check against a serial count on rank 0 up to this scale");
+                       "also check against a serial count on rank 0 up to this scale")
+            ->capture_default_str();
         app.add_option("--round-words", o.round_words, "mpi mode: 32-bit words of queries a rank sends per round")
+            ->capture_default_str()
             ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 28));
         app.add_flag("--json", o.json, "print one JSON result line");
         app.add_flag("--corrupt", o.corrupt, "debug: corrupt one received value to prove verification fails");

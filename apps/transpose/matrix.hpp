@@ -30,6 +30,20 @@ inline std::uint64_t scale_to(std::uint64_t bits, std::uint64_t n) noexcept {
     return static_cast<std::uint64_t>((static_cast<u128>(bits) * n) >> 64);
 }
 
+/// Exact n / d for 32-bit n and d with one multiply (Lemire, Kaser & Kurz,
+/// "Faster remainder by direct computation", 2019: c = ceil(2^64 / d)).
+class divider32 {
+public:
+    explicit divider32(std::uint32_t d) noexcept : c_(d > 1 ? ~std::uint64_t{0} / d + 1 : 0), one_(d <= 1) {}
+    std::uint32_t operator()(std::uint32_t n) const noexcept {
+        return one_ ? n : static_cast<std::uint32_t>((static_cast<u128>(c_) * n) >> 64);
+    }
+
+private:
+    std::uint64_t c_;
+    bool one_;
+};
+
 /// Uniform double in (0, 1) from 64 random bits.
 inline double unit_open(std::uint64_t bits) noexcept {
     return (static_cast<double>(bits >> 11) + 0.5) * 0x1.0p-53;
@@ -245,43 +259,46 @@ private:
 };
 
 /// Builds a CSR block (rows [first_row, first_row + rows)) from triples whose
-/// `row` is already local (0-based) and `col` global.  Counting sort by row,
-/// then each row sorted by column with oneTBB.  Returns false if a triple's row
-/// is out of range (it is then dropped).
+/// `row` is already local (0-based) and `col` global: counting sort by row into
+/// `scratch`, then every row sorted by column with oneTBB and split into the
+/// column and value arrays.  `scratch` and `fill` are reusable buffers.
+/// Returns false if a triple's row is out of range (it is then dropped).
 inline bool build_csr(std::span<const triple> in, std::uint64_t n, std::uint64_t first_row, std::uint64_t rows,
-                      csr& out) {
+                      csr& out, std::vector<entry>& scratch, std::vector<std::uint64_t>& fill) {
     out.n = n;
     out.first_row = first_row;
     out.rows = rows;
     out.ptr.assign(rows + 1, 0);
     bool ok = true;
+    std::uint64_t* ptr = out.ptr.data();
     for (const triple& t : in) {
         if (t.row < rows) {
-            ++out.ptr[t.row + 1];
+            ++ptr[t.row + 1];
         } else {
             ok = false;
         }
     }
-    for (std::uint64_t i = 0; i < rows; ++i) out.ptr[i + 1] += out.ptr[i];
-    const std::uint64_t nnz = out.ptr[rows];
-    std::vector<entry> scratch(nnz);
-    {
-        std::vector<std::uint64_t> fill(out.ptr.begin(), out.ptr.end() - 1);
-        for (const triple& t : in) {
-            if (t.row < rows) scratch[fill[t.row]++] = entry{t.col, t.val};
-        }
+    for (std::uint64_t i = 0; i < rows; ++i) ptr[i + 1] += ptr[i];
+    const std::uint64_t nnz = ptr[rows];
+    scratch.resize(nnz);
+    fill.assign(ptr, ptr + rows);
+    entry* slot = scratch.data();
+    std::uint64_t* next = fill.data();
+    for (const triple& t : in) {
+        if (t.row < rows) slot[next[t.row]++] = entry{t.col, t.val};
     }
     out.col.resize(nnz);
     out.val.resize(nnz);
-    tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, rows), [&](const auto& r) {
+    tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, rows, 1024), [&](const auto& r) {
         for (std::uint64_t i = r.begin(); i != r.end(); ++i) {
-            entry* b = scratch.data() + out.ptr[i];
-            entry* e = scratch.data() + out.ptr[i + 1];
+            entry* b = slot + ptr[i];
+            entry* e = slot + ptr[i + 1];
             std::sort(b, e, [](const entry& x, const entry& y) { return x.col < y.col; });
-            for (entry* p = b; p != e; ++p) {
-                const auto j = static_cast<std::size_t>(p - scratch.data());
-                out.col[j] = p->col;
-                out.val[j] = p->val;
+            std::uint32_t* c = out.col.data() + ptr[i];
+            double* v = out.val.data() + ptr[i];
+            for (entry* q = b; q != e; ++q, ++c, ++v) {
+                *c = q->col;
+                *v = q->val;
             }
         }
     });

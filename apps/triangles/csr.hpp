@@ -78,45 +78,33 @@ inline std::uint64_t count_common(const vertex* a, std::size_t na, const vertex*
     return hits;
 }
 
-/// A throw-away hash set of one row (open addressing, linear probing), rebuilt
-/// for every row a rank answers questions about: membership of w in that row
-/// then costs one or two probes, so the questions "is w in L[u]?" for every
-/// w < u of a row are answered by walking L[u] once instead of merging.
-class row_set {
+/// One row at a time, marked in a bitmap over all vertex ids: "is w in the
+/// row?" is then one bit test, with no branch to mispredict.  Marking and
+/// clearing cost the row's length; the bitmap costs 2^scale / 8 bytes.
+/// (A per-row open-addressing hash set was tried first: 8x slower on the
+/// probes, which mostly miss and mispredict -- see docs/apps/triangles.md.)
+class row_marks {
 public:
-    void build(const vertex* row, std::size_t len) {
-        bits_ = 4;
-        while ((std::size_t{1} << bits_) < 2 * len) ++bits_;
-        const std::size_t cap = std::size_t{1} << bits_;
-        slots_.assign(cap, 0);
-        mask_ = static_cast<std::uint32_t>(cap - 1);
-        for (std::size_t i = 0; i < len; ++i) {
-            std::uint32_t h = slot(row[i]);
-            while (slots_[h] != 0) h = (h + 1) & mask_;
-            slots_[h] = row[i] + 1;  // 0 marks an empty slot; ids are below 2^31
-        }
+    explicit row_marks(std::size_t vertices = 0) : bits_((vertices + 63) / 64, 0) {}
+    void mark(const vertex* row, std::size_t len) noexcept {
+        for (std::size_t i = 0; i < len; ++i) bits_[row[i] >> 6] |= std::uint64_t{1} << (row[i] & 63);
     }
-    bool contains(vertex x) const noexcept {
-        for (std::uint32_t h = slot(x);; h = (h + 1) & mask_) {
-            if (slots_[h] == x + 1) return true;
-            if (slots_[h] == 0) return false;
-        }
+    void clear(const vertex* row, std::size_t len) noexcept {
+        for (std::size_t i = 0; i < len; ++i) bits_[row[i] >> 6] = 0;
     }
+    std::uint64_t has(vertex x) const noexcept { return (bits_[x >> 6] >> (x & 63)) & 1; }
 
 private:
-    std::uint32_t slot(vertex x) const noexcept { return (x * 0x9E3779B1u) >> (32 - bits_); }
-    std::vector<std::uint32_t> slots_;
-    std::uint32_t mask_ = 0;
-    int bits_ = 4;
+    std::vector<std::uint64_t> bits_;
 };
 
 /// Answers, for every entry u = row[j] (j >= 1) that `mine(u)` accepts, the
 /// questions "is row[k] in L[u]?" for all k < j, and counts the yeses.  A short
-/// L[u] is probed against a hash set of the row; an L[u] much longer than the
-/// candidate list is searched for the candidates instead.  Returns (hits, wedges).
+/// L[u] is probed against the row marked in a bitmap; an L[u] much longer than
+/// the candidate list is searched for the candidates instead.  Returns (hits, wedges).
 template <typename Mine, typename RowOf>
 std::pair<std::uint64_t, std::uint64_t> answer_row(const vertex* row, std::size_t len, Mine mine, RowOf row_of,
-                                                   row_set& set) {
+                                                   row_marks& marks) {
     std::uint64_t hits = 0, wedges = 0;
     bool built = false;
     for (std::size_t j = 1; j < len; ++j) {
@@ -128,12 +116,13 @@ std::pair<std::uint64_t, std::uint64_t> answer_row(const vertex* row, std::size_
             continue;
         }
         if (!built) {
-            set.build(row, len);
+            marks.mark(row, len);
             built = true;
         }
         // Every element of L[u] is below u = row[j], so a member of the row is one of row[0, j).
-        for (vertex x : other) hits += set.contains(x) ? 1 : 0;
+        for (vertex x : other) hits += marks.has(x);
     }
+    if (built) marks.clear(row, len);
     return {hits, wedges};
 }
 

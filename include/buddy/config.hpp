@@ -42,6 +42,13 @@ struct config {
     std::size_t ring_bytes = 4 * 1024 * 1024;
     /// Control socket of the router to attach to (host placement; empty: the default path).
     std::string router_socket;
+    /// Routers per node (host placement); ranks are split evenly between them.
+    std::uint32_t routers_per_node = 1;
+    /// Cores for routers started by a rank, as a list "6,7" or range "6-7" (empty: chosen by hwloc).
+    std::string router_cores;
+    /// The buddy-router program a rank starts when none is listening (empty: search
+    /// next to the application, the build tree, then PATH).
+    std::string router_bin;
     /// Print what was chosen at start.
     bool verbose = false;
 
@@ -71,6 +78,8 @@ struct knob_range {
     static constexpr std::size_t max_message_max = 1ull << 30;
     static constexpr std::uint32_t router_threads_min = 1;
     static constexpr std::uint32_t router_threads_max = 64;
+    static constexpr std::uint32_t routers_per_node_min = 1;
+    static constexpr std::uint32_t routers_per_node_max = 64;
     static constexpr std::size_t ring_bytes_min = 64 * 1024;
     static constexpr std::size_t ring_bytes_max = 1ull << 30;
 };

@@ -87,6 +87,13 @@ const knob knobs[] = {
          c.router_threads = static_cast<std::uint32_t>(std::min<std::uint64_t>(
              parse_unsigned(v, k, "a whole number of threads"), UINT32_MAX));
      }},
+    {"routers-per-node",
+     [](config& c, std::string_view v, std::string_view k) {
+         c.routers_per_node = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+             parse_unsigned(v, k, "a whole number of routers"), UINT32_MAX));
+     }},
+    {"router-cores", [](config& c, std::string_view v, std::string_view) { c.router_cores = std::string(v); }},
+    {"router-bin", [](config& c, std::string_view v, std::string_view) { c.router_bin = std::string(v); }},
     {"ring-bytes", [](config& c, std::string_view v, std::string_view k) { c.ring_bytes = parse_bytes(v, k); }},
     {"router-socket", [](config& c, std::string_view v, std::string_view) { c.router_socket = std::string(v); }},
     {"verbose", [](config& c, std::string_view v, std::string_view k) { c.verbose = parse_bool(v, k); }},
@@ -186,6 +193,8 @@ void config::validate() const {
     range_check("max-message (BUDDY_MAX_MESSAGE)", max_message, r::max_message_min, r::max_message_max, true);
     range_check("router-threads (BUDDY_ROUTER_THREADS)", router_threads, r::router_threads_min,
                 r::router_threads_max, false);
+    range_check("routers-per-node (BUDDY_ROUTERS_PER_NODE)", routers_per_node, r::routers_per_node_min,
+                r::routers_per_node_max, false);
     range_check("ring-bytes (BUDDY_RING_BYTES)", ring_bytes, r::ring_bytes_min, r::ring_bytes_max, true);
     if ((ring_bytes & (ring_bytes - 1)) != 0)
         throw config_error("buddy: ring-bytes (BUDDY_RING_BYTES) = " + format_bytes(ring_bytes) +
@@ -200,6 +209,8 @@ std::string config::describe() const {
       << "max-message    " << format_bytes(max_message) << " bytes   (BUDDY_MAX_MESSAGE)\n"
       << "timeout        " << timeout_seconds << " s   (BUDDY_TIMEOUT)\n"
       << "router-threads " << router_threads << "   (BUDDY_ROUTER_THREADS)\n"
+      << "routers/node   " << routers_per_node << "   (BUDDY_ROUTERS_PER_NODE)\n"
+      << "router-cores   " << (router_cores.empty() ? "(hwloc)" : router_cores) << "   (BUDDY_ROUTER_CORES)\n"
       << "ring-bytes     " << format_bytes(ring_bytes) << " bytes   (BUDDY_RING_BYTES)\n"
       << "report         " << (report_path.empty() ? "(none)" : report_path) << "   (BUDDY_REPORT)\n";
     return s.str();

@@ -39,9 +39,20 @@ for placement in $PLACEMENTS; do
         line=$(last_line "$out")
         [[ $(json_field "$line" placement) == "$placement" ]] || fail "buddy $n ranks: placement $(json_field "$line" placement), expected $placement"
         [[ $(json_field "$line" ranks) == "$n" ]] || fail "buddy $n ranks: ranks field"
-        expect_verified "$line" "buddy/$placement span queries at $n ranks"
-        check_count "$line" "buddy/$placement span queries at $n ranks"
+        expect_verified "$line" "buddy/$placement row queries at $n ranks"
+        check_count "$line" "buddy/$placement row queries at $n ranks"
     done
+    out=$(run_mpi 30 2 "$EXE" "${SIZE[@]}" --batching span --json) || fail "buddy/$placement span queries: exit status $?"
+    line=$(last_line "$out")
+    expect_verified "$line" "buddy/$placement span queries at 2 ranks"
+    check_count "$line" "buddy/$placement span queries at 2 ranks"
+    # A 256-byte message limit caps a span at 48 vertices: long rows fall back to span
+    # queries and long candidate lists go in pieces.
+    out=$(run_mpi 30 3 "$EXE" "${SIZE[@]}" --buddy-max-message=256 --json) \
+        || fail "buddy/$placement row queries, small messages: exit status $?"
+    line=$(last_line "$out")
+    expect_verified "$line" "buddy/$placement row queries split into small messages at 3 ranks"
+    check_count "$line" "buddy/$placement row queries split into small messages at 3 ranks"
     out=$(run_mpi 30 3 "$EXE" "${SIZE[@]}" --batching wedge --threads 2 --json) \
         || fail "buddy/$placement wedge queries: exit status $?"
     line=$(last_line "$out")
@@ -61,8 +72,14 @@ unset BUDDY_PLACEMENT
 out=$(run_mpi 30 2 "$EXE" "${SIZE[@]}" --mode mpi --json) || fail "mpi 2 ranks: exit status $?"
 line=$(last_line "$out")
 [[ $(json_field "$line" placement) == none ]] || fail "mpi mode: placement $(json_field "$line" placement), expected none"
-expect_verified "$line" "mpi span queries at 2 ranks"
-check_count "$line" "mpi span queries at 2 ranks"
+expect_verified "$line" "mpi row queries at 2 ranks"
+check_count "$line" "mpi row queries at 2 ranks"
+
+out=$(run_mpi 30 3 "$EXE" "${SIZE[@]}" --mode mpi --batching span --round-words 4096 --json) \
+    || fail "mpi span 3 ranks: exit status $?"
+line=$(last_line "$out")
+expect_verified "$line" "mpi span queries in $(json_field "$line" rounds) rounds at 3 ranks"
+check_count "$line" "mpi span queries at 3 ranks"
 
 # Small rounds: many bulk-synchronous rounds, per-wedge records.
 out=$(run_mpi 30 4 "$EXE" "${SIZE[@]}" --mode mpi --batching wedge --round-words 4096 --json) \

@@ -1,0 +1,243 @@
+// Control protocol between a rank and its buddy-router (placement host).
+//
+// Transport: a SOCK_SEQPACKET Unix socket (one message per send, boundaries
+// kept, ordered, reliable), mode 0600 in a 0700 per-user directory; the
+// router also checks the peer's uid (SO_PEERCRED).  Every message is
+//
+//   [message_header (16 bytes)][body]
+//
+// and bodies are built and read with `writer` / `reader`, which never read or
+// write outside the buffer.  Requests get exactly one reply of the matching
+// *_reply type; `status != 0` in a reply means refusal and the body is then a
+// UTF-8 sentence saying why.  The router may also send `job_failed` at any
+// time; a rank treats it as fatal.
+//
+//   rank                                router
+//   hello {job, rank, size, ...}  --->  creates the rank's two ring segments
+//                                 <---  hello_reply {pid, threads, segment names,
+//                                                    one UCX worker address per thread}
+//   (opens and checks both segments)
+//   attached                      --->  unlinks the names (the mappings stay)
+//                                 <---  attached_reply
+//   (ranks allgather router addresses with MPI; the first rank of each router:)
+//   table {job, rank->router, routers' addresses} ---> starts routing the job
+//                                 <---  table_reply
+//   ... data through the rings ...
+//   detach                        --->  drops the rank's rings
+//                                 <---  detach_reply
+//
+// A connection that closes without `detach` means the rank died: the router
+// reclaims its rings and sends job_failed to the other ranks of that job.
+// Header-only, no dependencies beyond the standard library.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace buddy::wire::control {
+
+inline constexpr std::uint32_t magic = 0x4C544442;  // "BDTL" read little-endian
+inline constexpr std::uint16_t version = 1;
+/// Largest message either side accepts (tables of big jobs fit comfortably).
+inline constexpr std::size_t max_message_bytes = 1u << 20;
+/// Fixed size of segment and node names in messages (NUL-padded).
+inline constexpr std::size_t name_bytes = 64;
+
+enum class type : std::uint16_t {
+    hello = 1,
+    hello_reply = 2,
+    attached = 3,
+    attached_reply = 4,
+    table = 5,
+    table_reply = 6,
+    detach = 7,
+    detach_reply = 8,
+    job_failed = 9,
+};
+
+const char* name_of(type t) noexcept;
+
+struct message_header {
+    std::uint32_t magic;
+    std::uint16_t version;
+    std::uint16_t type;
+    std::uint32_t bytes;   ///< whole message, header included
+    std::uint32_t status;  ///< 0: ok; otherwise the body is an error sentence
+};
+static_assert(sizeof(message_header) == 16);
+
+struct hello {
+    std::uint64_t job;
+    std::uint32_t rank;
+    std::uint32_t job_size;
+    std::uint32_t local_index;  ///< index among the ranks of this node
+    std::uint32_t pid;
+    std::uint64_t ring_bytes;   ///< capacity of each ring
+    std::uint64_t granularity;  ///< the job's batch size (router-to-router batches, inbound chunks)
+    std::uint64_t max_message;  ///< the job's largest payload
+    std::uint32_t depth;        ///< batches in flight per next hop
+    std::int32_t numa_node;     ///< the rank's NUMA node (its inbound rings go there), -1: unknown
+};
+
+struct hello_reply {
+    std::uint64_t instance;  ///< random id of this router process (tells routers apart)
+    std::uint32_t pid;
+    std::uint32_t threads;   ///< one outbound and one inbound ring per thread
+    char out_segment[name_bytes];  ///< the rank's outbound rings, `threads` of them
+    char in_segment[name_bytes];   ///< the rank's inbound rings, `threads` of them
+    char node[name_bytes];         ///< host name of the router
+    // followed by `threads` blobs (u32 length + bytes, padded to 8): UCX worker addresses
+};
+
+struct table {
+    std::uint64_t job;
+    std::uint32_t routers;
+    std::uint32_t ranks;
+    // followed by ranks x u32 (router index of each rank), padded to 8, then
+    // per router: u64 instance, u32 threads, u32 0, `threads` address blobs
+};
+
+struct job_failed {
+    std::uint32_t rank;  ///< the rank whose death failed the job (~0u: not a rank)
+    std::uint32_t pad;
+    // followed by the reason (rest of the message)
+};
+
+inline constexpr std::uint32_t no_rank = 0xFFFFFFFFu;
+
+/// Copies `s` into a fixed NUL-padded name field (truncating).
+inline void set_name(char (&field)[name_bytes], std::string_view s) noexcept {
+    std::memset(field, 0, name_bytes);
+    std::memcpy(field, s.data(), s.size() < name_bytes - 1 ? s.size() : name_bytes - 1);
+}
+inline std::string get_name(const char (&field)[name_bytes]) {
+    std::size_t n = 0;
+    while (n < name_bytes && field[n] != '\0') ++n;
+    return std::string(field, n);
+}
+
+/// Builds one message.
+class writer {
+public:
+    explicit writer(type t, std::uint32_t status = 0) {
+        const message_header h{magic, version, static_cast<std::uint16_t>(t), 0, status};
+        put(h);
+    }
+    template <typename T>
+    writer& put(const T& v) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        const auto* p = reinterpret_cast<const std::byte*>(&v);
+        buf_.insert(buf_.end(), p, p + sizeof v);
+        return *this;
+    }
+    writer& put_bytes(std::span<const std::byte> b) {
+        buf_.insert(buf_.end(), b.begin(), b.end());
+        return *this;
+    }
+    /// u32 length, the bytes, zero padding to a multiple of 8.
+    writer& put_blob(std::span<const std::byte> b) {
+        put(static_cast<std::uint32_t>(b.size()));
+        put_bytes(b);
+        pad();
+        return *this;
+    }
+    writer& put_text(std::string_view s) {
+        put_bytes(std::as_bytes(std::span<const char>(s.data(), s.size())));
+        return *this;
+    }
+    writer& pad() {
+        while (buf_.size() % 8 != 0) buf_.push_back(std::byte{0});
+        return *this;
+    }
+    /// The finished message (fills in the length).
+    const std::vector<std::byte>& done() {
+        const auto n = static_cast<std::uint32_t>(buf_.size());
+        std::memcpy(buf_.data() + offsetof(message_header, bytes), &n, sizeof n);
+        return buf_;
+    }
+
+private:
+    std::vector<std::byte> buf_;
+};
+
+/// Reads one message; every get fails (returns false) rather than read past the end.
+class reader {
+public:
+    reader() = default;
+    explicit reader(std::span<const std::byte> m) : m_(m) {}
+
+    /// Checks magic, version and length; fills `header`.
+    bool open(message_header& header) {
+        at_ = 0;
+        if (!get(header)) return false;
+        if (header.magic != magic || header.version != version || header.bytes != m_.size()) return false;
+        return true;
+    }
+    template <typename T>
+    bool get(T& v) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        if (m_.size() - at_ < sizeof v) return false;
+        std::memcpy(&v, m_.data() + at_, sizeof v);
+        at_ += sizeof v;
+        return true;
+    }
+    bool get_blob(std::span<const std::byte>& out) {
+        std::uint32_t n = 0;
+        if (!get(n) || m_.size() - at_ < n) return false;
+        out = m_.subspan(at_, n);
+        at_ += n;
+        skip_pad();
+        return at_ <= m_.size();
+    }
+    bool skip_pad() {
+        while (at_ % 8 != 0 && at_ < m_.size()) ++at_;
+        return true;
+    }
+    std::string rest_text() {
+        std::string s(reinterpret_cast<const char*>(m_.data() + at_), m_.size() - at_);
+        at_ = m_.size();
+        return s;
+    }
+
+private:
+    std::span<const std::byte> m_;
+    std::size_t at_ = 0;
+};
+
+inline const char* name_of(type t) noexcept {
+    switch (t) {
+        case type::hello: return "hello";
+        case type::hello_reply: return "hello_reply";
+        case type::attached: return "attached";
+        case type::attached_reply: return "attached_reply";
+        case type::table: return "table";
+        case type::table_reply: return "table_reply";
+        case type::detach: return "detach";
+        case type::detach_reply: return "detach_reply";
+        case type::job_failed: return "job_failed";
+    }
+    return "unknown";
+}
+
+/// The default socket of router `index` on this node for user `uid`.
+inline std::string default_socket_path(unsigned uid, unsigned index) {
+    return "/tmp/buddy-" + std::to_string(uid) + "/router-" + std::to_string(index) + ".sock";
+}
+
+/// Socket of router `index` when the user names one (`configured`): "{i}" is
+/// replaced by the index; without it, routers after the first get "-<index>" appended.
+inline std::string socket_path_for(const std::string& configured, unsigned uid, unsigned index) {
+    if (configured.empty()) return default_socket_path(uid, index);
+    std::string s = configured;
+    if (const auto at = s.find("{i}"); at != std::string::npos) return s.replace(at, 3, std::to_string(index));
+    if (index == 0) return s;
+    return s + "-" + std::to_string(index);
+}
+
+}  // namespace buddy::wire::control

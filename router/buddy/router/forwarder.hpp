@@ -1,0 +1,193 @@
+// The data path of one router thread: drains the outbound rings it owns,
+// writes records for ranks of this router straight into their inbound rings
+// (each inbound ring chunk is a complete batch: header + records), aggregates
+// records for ranks of other routers into one batch per next-hop router
+// (engine::aggregator, granularity and depth of the job) and sends them over
+// UCX active messages; batches that arrive are validated and split into the
+// destination ranks' inbound rings.
+//
+// One forwarder is used by exactly one thread; nothing in it locks.  The
+// control thread changes what it serves only through commands the thread runs
+// between passes (router/service.cpp).
+//
+// Nothing here waits: a full inbound ring, or a next hop with `depth` batches
+// in flight, pauses only the source that needs it (the outbound ring stays at
+// that record, an arrived batch stays queued), and the thread keeps serving
+// everything else.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "buddy/engine/aggregator.hpp"
+#include "buddy/ring/spsc_ring.hpp"
+#include "buddy/transport/active_message.hpp"
+#include "buddy/transport/endpoint.hpp"
+#include "buddy/transport/worker.hpp"
+#include "buddy/wire/batch.hpp"
+
+namespace buddy::router {
+
+/// Per-job settings the ranks asked for (hello message).
+struct job_settings {
+    std::uint64_t job = 0;
+    std::uint32_t size = 0;          ///< ranks in the job
+    std::size_t granularity = 32 * 1024;
+    std::uint32_t depth = 4;
+    std::size_t max_message = 1024 * 1024;
+};
+
+/// The job's routing table, as the ranks handed it over; immutable once made.
+struct job_table {
+    std::uint32_t self = 0;                   ///< this router's index among the job's routers
+    std::vector<std::uint32_t> rank_to_router;
+    struct router_entry {
+        std::uint64_t instance = 0;
+        std::string name;                                 ///< for messages: "router 1 (node7)"
+        std::vector<std::vector<std::byte>> addresses;    ///< one UCX worker address per thread
+    };
+    std::vector<router_entry> routers;
+};
+
+/// What the control thread learns from a thread about a job (rare path, locked).
+struct job_health {
+    std::mutex mu;
+    std::string failure;  ///< non-empty: the job cannot produce a correct result any more
+    std::atomic<bool> failed{false};
+    void fail(const std::string& why) {
+        std::lock_guard<std::mutex> g(mu);
+        if (failure.empty()) failure = why;
+        failed.store(true, std::memory_order_release);
+    }
+    std::string reason() {
+        std::lock_guard<std::mutex> g(mu);
+        return failure;
+    }
+};
+
+/// Counters of one thread.  Written by the thread (relaxed, once per chunk or
+/// batch, never per record), read by anyone.
+struct forwarder_counters {
+    std::atomic<std::uint64_t> records_local{0};    ///< records written into inbound rings
+    std::atomic<std::uint64_t> records_remote{0};   ///< records put into batches for other routers
+    std::atomic<std::uint64_t> chunks_in{0};        ///< outbound ring chunks drained
+    std::atomic<std::uint64_t> chunks_out{0};       ///< inbound ring chunks (batches) written
+    std::atomic<std::uint64_t> batches_sent{0};
+    std::atomic<std::uint64_t> batches_received{0};
+    std::atomic<std::uint64_t> bad_batches{0};      ///< arrived batches refused (logged)
+    std::atomic<std::uint64_t> bad_records{0};      ///< malformed data in outbound rings (logged)
+    std::atomic<std::uint64_t> stalls{0};           ///< passes where a source had to pause
+};
+
+class forwarder {
+public:
+    /// `index`: this thread's index in its router; `name` appears in UCX and logs.
+    forwarder(std::uint32_t index, std::string name);
+    ~forwarder();
+    forwarder(const forwarder&) = delete;
+    forwarder& operator=(const forwarder&) = delete;
+
+    /// This thread's UCX worker address (routers of a job exchange them).
+    const std::vector<std::byte>& address() const noexcept { return worker_.address(); }
+    std::uint32_t index() const noexcept { return index_; }
+
+    /// Starts routing a job: `rings` are (rank, outbound ring, inbound ring)
+    /// of this thread for each rank of the job attached to this router.
+    struct rank_rings {
+        std::uint32_t rank;
+        void* outbound;  ///< initialised ring memory; this thread is its consumer
+        void* inbound;   ///< initialised ring memory; this thread is its producer
+    };
+    void add_job(const job_settings& s, std::shared_ptr<const job_table> table,
+                 std::shared_ptr<job_health> health, const std::vector<rank_rings>& rings);
+    /// Stops serving one rank (detached, or dead); its rings are no longer touched.
+    void remove_rank(std::uint64_t job, std::uint32_t rank);
+    /// Forgets a job: closes its endpoints, drops its queued batches.
+    void remove_job(std::uint64_t job);
+    bool has_job(std::uint64_t job) const { return jobs_.count(job) != 0; }
+
+    /// One pass over everything this thread serves.  Returns true if anything
+    /// moved.  After a pass that moved nothing, partial batches and inbound
+    /// chunks are flushed (which is what lets a barrier finish).
+    bool step();
+
+    /// Sends every partial batch and commits every partial inbound chunk now.
+    void flush_all();
+
+    const forwarder_counters& counters() const noexcept { return counters_; }
+
+private:
+    struct job_state;
+
+    struct local_rank {
+        job_state* job = nullptr;
+        std::uint32_t rank = 0;
+        ring::consumer out;
+        ring::producer in;
+        std::span<const std::byte> chunk;   ///< outbound chunk being forwarded (data() null: none)
+        std::size_t offset = 0;             ///< how far into it
+        std::byte* in_begin = nullptr;      ///< reserved inbound chunk (batch header goes here)
+        wire::window win;                   ///< its record area
+        bool broken = false;                ///< stopped after bad data
+    };
+
+    struct link {
+        forwarder* self;
+        job_state* job;
+        void send(engine::batch_buffer* b);
+        void wait_for_credit(std::uint32_t hop);
+    };
+
+    struct job_state {
+        job_settings settings;
+        std::shared_ptr<const job_table> table;
+        std::shared_ptr<job_health> health;
+        std::vector<wire::window*> route;        ///< per destination rank: where its records go
+        std::vector<std::int32_t> hop_of;        ///< per destination: router index, -1 if local
+        std::vector<local_rank*> local_of;       ///< per destination: its rings here, or null
+        std::unique_ptr<engine::aggregator> agg; ///< one hop per router of the job
+        std::vector<std::optional<transport::endpoint>> peers;
+        std::size_t inbound_target = 0;          ///< record bytes per inbound chunk
+        wire::batch_limits limits;
+        forwarder* owner = nullptr;
+    };
+
+    struct arrived {
+        transport::received_batch rb;
+        job_state* job;
+        std::size_t offset;  ///< bytes of records already distributed
+    };
+
+    // Forwards records of the slot's outbound ring; false if it stopped on a full target.
+    bool forward(local_rank& s, bool& moved);
+    bool forward_chunk(local_rank& s);
+    bool make_room(job_state& j, std::uint32_t dest, std::size_t bytes);
+    bool make_room_local(local_rank& s, std::size_t bytes);
+    void commit_inbound(local_rank& s);
+    bool receive();
+    bool distribute(arrived& a);
+    void bad_input(job_state& j, const std::string& why, std::atomic<std::uint64_t>& counter);
+    transport::endpoint& peer(job_state& j, std::uint32_t hop);
+    static void on_sent(void* token, ucs_status_t status);
+
+    std::uint32_t index_;
+    std::string name_;
+    transport::worker worker_;
+    engine::batch_pool receive_pool_;
+    transport::batch_receiver receiver_;
+    std::unordered_map<std::uint64_t, std::unique_ptr<job_state>> jobs_;
+    std::vector<std::unique_ptr<local_rank>> slots_;
+    std::deque<arrived> arrived_;
+    forwarder_counters counters_;
+};
+
+}  // namespace buddy::router

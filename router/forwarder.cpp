@@ -1,0 +1,413 @@
+#include "buddy/router/forwarder.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+namespace buddy::router {
+
+namespace {
+constexpr std::size_t chunks_per_slot_per_pass = 8;  // fairness between ranks
+
+std::string hex(std::uint64_t v) {
+    char b[24];
+    std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
+    return b;
+}
+}  // namespace
+
+forwarder::forwarder(std::uint32_t index, std::string name)
+    : index_(index),
+      name_(std::move(name)),
+      worker_(name_),
+      receive_pool_(wire::batch_header_bytes + 64 * 1024),
+      receiver_(worker_, receive_pool_.as_source()) {}
+
+forwarder::~forwarder() {
+    std::vector<std::uint64_t> ids;
+    for (auto& [id, j] : jobs_) ids.push_back(id);
+    for (std::uint64_t id : ids) remove_job(id);
+}
+
+void forwarder::add_job(const job_settings& s, std::shared_ptr<const job_table> table,
+                        std::shared_ptr<job_health> health, const std::vector<rank_rings>& rings) {
+    auto j = std::make_unique<job_state>();
+    j->settings = s;
+    j->table = std::move(table);
+    j->health = std::move(health);
+    j->owner = this;
+    const auto routers = static_cast<std::uint32_t>(j->table->routers.size());
+    j->agg = std::make_unique<engine::aggregator>(
+        engine::aggregator_settings{s.granularity, s.depth, s.job, j->table->self}, routers);
+    j->peers.resize(routers);
+    j->route.assign(s.size, nullptr);
+    j->hop_of.assign(s.size, -1);
+    j->local_of.assign(s.size, nullptr);
+    j->limits.job = s.job;
+    j->limits.ranks = s.size;
+    j->limits.handlers = 0;  // the router never looks at handlers
+    j->limits.max_payload = s.max_message;
+    for (std::uint32_t d = 0; d < s.size; ++d) {
+        const std::uint32_t r = j->table->rank_to_router[d];
+        if (r != j->table->self) {
+            j->hop_of[d] = static_cast<std::int32_t>(r);
+            j->route[d] = &j->agg->windows()[r];
+        }
+    }
+    for (const rank_rings& rr : rings) {
+        auto slot = std::make_unique<local_rank>();
+        slot->job = j.get();
+        slot->rank = rr.rank;
+        slot->out = ring::consumer(rr.outbound);
+        slot->in = ring::producer(rr.inbound);
+        const std::size_t room = slot->in.max_chunk_payload() - wire::batch_header_bytes;
+        j->inbound_target = std::min(s.granularity, room);
+        j->local_of[rr.rank] = slot.get();
+        j->route[rr.rank] = &slot->win;
+        slots_.push_back(std::move(slot));
+    }
+    jobs_[s.job] = std::move(j);
+}
+
+void forwarder::remove_rank(std::uint64_t job, std::uint32_t rank) {
+    auto it = jobs_.find(job);
+    if (it == jobs_.end()) return;
+    job_state& j = *it->second;
+    if (rank >= j.settings.size || !j.local_of[rank]) return;
+    local_rank* s = j.local_of[rank];
+    j.local_of[rank] = nullptr;
+    j.route[rank] = nullptr;  // records still addressed to it are refused and counted
+    std::erase_if(slots_, [&](const std::unique_ptr<local_rank>& p) { return p.get() == s; });
+}
+
+void forwarder::remove_job(std::uint64_t job) {
+    auto it = jobs_.find(job);
+    if (it == jobs_.end()) return;
+    job_state* j = it->second.get();
+    std::erase_if(slots_, [&](const std::unique_ptr<local_rank>& p) { return p->job == j; });
+    for (auto a = arrived_.begin(); a != arrived_.end();) {
+        if (a->job == j) {
+            receiver_.release(a->rb);
+            a = arrived_.erase(a);
+        } else {
+            ++a;
+        }
+    }
+    for (auto& p : j->peers)
+        if (p) p->close(worker_, 1.0);
+    // Sends still pending after the close hold batch buffers of the aggregator:
+    // wait (bounded) for their callbacks, and leak the job rather than free
+    // memory UCX may still write to.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (j->agg->total_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) worker_.progress();
+    if (j->agg->total_in_flight() > 0) {
+        std::fprintf(stderr, "buddy-router %s: job %s: %llu batches still in flight at job end; keeping their memory\n",
+                     name_.c_str(), hex(job).c_str(), static_cast<unsigned long long>(j->agg->total_in_flight()));
+        (void)it->second.release();
+    }
+    jobs_.erase(job);
+}
+
+void forwarder::bad_input(job_state& j, const std::string& why, std::atomic<std::uint64_t>& counter) {
+    counter.fetch_add(1, std::memory_order_relaxed);
+    if (j.health->failed.load(std::memory_order_relaxed)) return;  // logged once per job
+    std::fprintf(stderr, "buddy-router %s: job %s: %s\n", name_.c_str(), hex(j.settings.job).c_str(), why.c_str());
+    j.health->fail(why);
+}
+
+// ---------------------------------------------------------------- outbound rings
+
+bool forwarder::make_room_local(local_rank& s, std::size_t bytes) {
+    if (s.in_begin != nullptr) {
+        if (s.win.records != 0) {
+            commit_inbound(s);
+        } else {
+            s.in.commit(0);  // empty and too small (only for a record above the target)
+        }
+        s.in_begin = nullptr;
+        s.win = wire::window{};
+    }
+    const std::size_t target = std::max(s.job->inbound_target, bytes);
+    std::size_t granted = 0;
+    std::byte* p = s.in.try_reserve(wire::batch_header_bytes + bytes, wire::batch_header_bytes + target, granted);
+    if (p == nullptr) return false;  // inbound ring full: the rank has not drained it yet
+    s.in_begin = p;
+    s.win = wire::window{p + wire::batch_header_bytes, p + granted, 0};
+    return true;
+}
+
+void forwarder::commit_inbound(local_rank& s) {
+    const auto used = static_cast<std::size_t>(s.win.cursor - (s.in_begin + wire::batch_header_bytes));
+    wire::write_batch_header(s.in_begin, s.job->settings.job, s.job->table->self,
+                             static_cast<std::uint32_t>(s.win.records), used);
+    s.in.commit(wire::batch_header_bytes + used);
+    counters_.records_local.fetch_add(s.win.records, std::memory_order_relaxed);
+    counters_.chunks_out.fetch_add(1, std::memory_order_relaxed);
+    s.in_begin = nullptr;
+    s.win = wire::window{};
+}
+
+bool forwarder::make_room(job_state& j, std::uint32_t dest, std::size_t bytes) {
+    const std::int32_t hop = j.hop_of[dest];
+    if (hop < 0) {
+        local_rank* s = j.local_of[dest];
+        return s != nullptr && make_room_local(*s, bytes);
+    }
+    const auto h = static_cast<std::uint32_t>(hop);
+    engine::aggregator& agg = *j.agg;
+    if (agg.has_records(h) && agg.in_flight(h) >= j.settings.depth) return false;  // no credit: pause
+    link l{this, &j};
+    agg.make_room(h, bytes, l);
+    return true;
+}
+
+// The per-record path: read the header, find the destination's window, copy.
+bool forwarder::forward_chunk(local_rank& s) {
+    job_state& j = *s.job;
+    const std::byte* const base = s.chunk.data();
+    const std::size_t size = s.chunk.size();
+    std::size_t at = s.offset;
+    wire::window* const* const route = j.route.data();
+    const std::uint32_t ranks = j.settings.size;
+    while (at < size) {
+        const std::byte* const p = base + at;
+        const std::size_t left = size - at;
+        if (left < wire::short_header_bytes) [[unlikely]] {
+            bad_input(j, "rank " + std::to_string(s.rank) + " wrote a truncated record into its outbound ring",
+                      counters_.bad_records);
+            s.broken = true;
+            return true;
+        }
+        const wire::record_header h = wire::read_header(p);
+        std::size_t total;
+        if (h.size != wire::long_size_escape) [[likely]] {
+            total = wire::align_up(wire::short_header_bytes + h.size);
+        } else {
+            std::uint32_t ext[2] = {0, 1};
+            if (left >= wire::long_header_bytes) std::memcpy(ext, p + wire::short_header_bytes, sizeof ext);
+            if (ext[1] != 0 || ext[0] > j.settings.max_message) {
+                bad_input(j, "rank " + std::to_string(s.rank) + " wrote a malformed long record", counters_.bad_records);
+                s.broken = true;
+                return true;
+            }
+            total = wire::align_up(wire::long_header_bytes + ext[0]);
+        }
+        if (total > left || h.dest >= ranks) [[unlikely]] {
+            bad_input(j, "rank " + std::to_string(s.rank) + " wrote a record " +
+                             (total > left ? "running past its chunk" : "for rank " + std::to_string(h.dest) +
+                                                                           " outside the job"),
+                      counters_.bad_records);
+            s.broken = true;
+            return true;
+        }
+        wire::window* w = route[h.dest];
+        if (w == nullptr || static_cast<std::size_t>(w->limit - w->cursor) < total) [[unlikely]] {
+            if (w == nullptr) {
+                bad_input(j, "rank " + std::to_string(s.rank) + " sent to rank " + std::to_string(h.dest) +
+                                 ", which has left this router",
+                          counters_.bad_records);
+                at += total;
+                continue;
+            }
+            if (!make_room(j, h.dest, total)) {
+                s.offset = at;
+                return false;
+            }
+        }
+        std::memcpy(w->cursor, p, total);
+        w->cursor += total;
+        ++w->records;
+        at += total;
+    }
+    s.offset = at;
+    return true;
+}
+
+bool forwarder::forward(local_rank& s, bool& moved) {
+    if (s.broken) return true;
+    if (s.job->health->failed.load(std::memory_order_relaxed)) [[unlikely]] {
+        // The job cannot finish correctly: drop what its ranks still send so
+        // none of them blocks on a full ring before it hears of the failure.
+        for (std::span<const std::byte> c = s.out.front(); c.data() != nullptr; c = s.out.front()) s.out.pop();
+        s.chunk = {};
+        return true;
+    }
+    for (std::size_t n = 0; n < chunks_per_slot_per_pass; ++n) {
+        if (s.chunk.data() == nullptr) {
+            s.chunk = s.out.front();
+            s.offset = 0;
+            if (s.chunk.data() == nullptr) {
+                if (s.out.corrupted()) {
+                    bad_input(*s.job, "the outbound ring of rank " + std::to_string(s.rank) + " is corrupted",
+                              counters_.bad_records);
+                    s.broken = true;
+                }
+                return true;
+            }
+        }
+        const std::size_t before = s.offset;
+        const bool done = forward_chunk(s);
+        if (s.offset != before) moved = true;
+        if (!done) return false;
+        s.out.pop();
+        s.chunk = {};
+        moved = true;
+        counters_.chunks_in.fetch_add(1, std::memory_order_relaxed);
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------- network
+
+transport::endpoint& forwarder::peer(job_state& j, std::uint32_t hop) {
+    auto& slot = j.peers[hop];
+    if (!slot) {
+        const job_table::router_entry& r = j.table->routers[hop];
+        const auto& address = r.addresses[index_ % r.addresses.size()];
+        // by_caller: routers of one node reach each other over shared memory,
+        // which UCX 1.13 offers only without transport failure detection; a
+        // dead router is noticed by its ranks (control socket), which end the job.
+        slot.emplace(worker_, std::span<const std::byte>(address.data(), address.size()), r.name,
+                     transport::endpoint::failure_detection::by_caller);
+    }
+    return *slot;
+}
+
+void forwarder::on_sent(void* token, ucs_status_t status) {
+    auto* b = static_cast<engine::batch_buffer*>(token);
+    auto* j = static_cast<job_state*>(b->owner);
+    if (status != UCS_OK && status != UCS_ERR_CANCELED) {
+        j->owner->bad_input(*j, "sending a batch to " + j->table->routers[b->hop].name + " failed: " +
+                                    ucs_status_string(status),
+                            j->owner->counters_.bad_batches);
+    }
+    j->agg->completed(b);
+}
+
+void forwarder::link::send(engine::batch_buffer* b) {
+    b->owner = job;
+    b->ticket = transport::send_ticket{&forwarder::on_sent, b};
+    transport::send_state st = transport::send_state::completed;
+    try {
+        st = transport::send_batch(self->peer(*job, b->hop), b->data(), b->bytes, &b->ticket);
+    } catch (const std::exception& e) {
+        self->bad_input(*job, e.what(), self->counters_.bad_batches);
+    }
+    self->counters_.batches_sent.fetch_add(1, std::memory_order_relaxed);
+    self->counters_.records_remote.fetch_add(b->records, std::memory_order_relaxed);
+    if (st == transport::send_state::completed) job->agg->completed(b);
+}
+
+void forwarder::link::wait_for_credit(std::uint32_t) {
+    // Not reached: make_room() pauses a source instead of flushing a hop without credit.
+    self->worker_.progress();
+}
+
+bool forwarder::receive() {
+    bool moved = false;
+    if (receiver_.failure() != UCS_OK) {
+        std::fprintf(stderr, "buddy-router %s: receiving a batch failed: %s\n", name_.c_str(),
+                     ucs_status_string(receiver_.failure()));
+    }
+    transport::received_batch rb;
+    while (receiver_.take(rb)) {
+        moved = true;
+        counters_.batches_received.fetch_add(1, std::memory_order_relaxed);
+        const std::span<const std::byte> bytes(rb.data, rb.bytes);
+        wire::batch_header h{};
+        if (rb.bytes >= sizeof h) std::memcpy(&h, rb.data, sizeof h);
+        auto it = rb.bytes >= sizeof h ? jobs_.find(h.job) : jobs_.end();
+        if (it == jobs_.end()) {
+            counters_.bad_batches.fetch_add(1, std::memory_order_relaxed);
+            std::fprintf(stderr, "buddy-router %s: dropped a batch of %zu bytes for unknown job %s\n",
+                         name_.c_str(), rb.bytes, hex(h.job).c_str());
+            receiver_.release(rb);
+            continue;
+        }
+        job_state& j = *it->second;
+        // Check the whole batch before any record moves: a bad batch changes nothing.
+        bool foreign = false;
+        std::uint32_t foreign_dest = 0;
+        const wire::parse_result r = wire::for_each_checked_record(
+            bytes, j.limits, [&](const wire::record_header& rh, const std::byte*, std::size_t) {
+                if (j.local_of[rh.dest] == nullptr && !foreign) {
+                    foreign = true;
+                    foreign_dest = rh.dest;
+                }
+            });
+        if (!r || foreign) {
+            bad_input(j,
+                      "dropped a malformed batch from the network: " +
+                          (r ? "record for rank " + std::to_string(foreign_dest) + ", which is not served here"
+                             : wire::describe(r)),
+                      counters_.bad_batches);
+            receiver_.release(rb);
+            continue;
+        }
+        arrived_.push_back(arrived{rb, &j, 0});
+    }
+    // Deliver in arrival order; a batch whose destination ring is full waits.
+    while (!arrived_.empty()) {
+        if (!distribute(arrived_.front())) break;
+        receiver_.release(arrived_.front().rb);
+        arrived_.pop_front();
+        moved = true;
+    }
+    return moved;
+}
+
+bool forwarder::distribute(arrived& a) {
+    job_state& j = *a.job;
+    const std::byte* const base = a.rb.data + wire::batch_header_bytes;
+    const std::size_t size = a.rb.bytes - wire::batch_header_bytes;
+    std::size_t at = a.offset;
+    bool ok = true;
+    wire::for_each_record(std::span<const std::byte>(base + at, size - at),
+                          [&](const wire::record_header& h, const std::byte*, std::size_t, const std::byte* rec,
+                              std::size_t total) {
+                              if (!ok) return;
+                              local_rank* s = j.local_of[h.dest];
+                              if (s == nullptr) {  // left meanwhile (died): the job has failed anyway
+                                  at += total;
+                                  return;
+                              }
+                              wire::window& w = s->win;
+                              if (static_cast<std::size_t>(w.limit - w.cursor) < total &&
+                                  !make_room_local(*s, total)) {
+                                  ok = false;
+                                  return;
+                              }
+                              std::memcpy(w.cursor, rec, total);
+                              w.cursor += total;
+                              ++w.records;
+                              at += total;
+                          });
+    a.offset = at;
+    return ok;
+}
+
+// ---------------------------------------------------------------- the pass
+
+void forwarder::flush_all() {
+    for (auto& s : slots_)
+        if (s->in_begin != nullptr && s->win.records != 0) commit_inbound(*s);
+    for (auto& [id, j] : jobs_) {
+        engine::aggregator& agg = *j->agg;
+        link l{this, j.get()};
+        for (std::uint32_t h = 0; h < agg.hops(); ++h)
+            if (agg.has_records(h) && agg.in_flight(h) < j->settings.depth) agg.flush(h, engine::flush_reason::idle, l);
+    }
+}
+
+bool forwarder::step() {
+    bool moved = worker_.progress();
+    moved |= receive();
+    bool stalled = false;
+    for (auto& s : slots_) stalled |= !forward(*s, moved);
+    if (stalled) counters_.stalls.fetch_add(1, std::memory_order_relaxed);
+    if (!moved) flush_all();
+    return moved;
+}
+
+}  // namespace buddy::router

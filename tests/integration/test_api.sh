@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Containers, function handlers, the size limit and bad destinations, end to
+# end; and a job mixing two binaries is refused at start.
+source "$(dirname "$0")/lib.sh"
+T="$BUILD_DIR/tests/integration"
+for n in 1 2 4; do
+  for g in 256 64K; do
+    out=$(BUDDY_GRANULARITY=$g BUDDY_MAX_MESSAGE=256K run_mpi 60 "$n" -x BUDDY_GRANULARITY -x BUDDY_MAX_MESSAGE \
+          "$T/api_check")
+    grep -q "^api_check: ok$" <<<"$out" || fail "api_check n=$n g=$g: $out"
+    grep -q "message of 262145 bytes exceeds the maximum message size of 262144 bytes" <<<"$out" \
+      || fail "oversize error text: $out"
+    grep -q "destination rank $n is outside the job" <<<"$out" || fail "destination error text: $out"
+    echo "ok: api_check n=$n granularity=$g"
+  done
+done
+
+set +e
+out=$(timeout --kill-after=5 60 mpirun --oversubscribe --bind-to none -n 1 "$T/api_check" : -n 1 "$T/other_handlers" 2>&1)
+status=$?
+set -e
+[[ $status -ne 0 ]] || fail "a job of two different binaries ran"
+grep -q "ranks disagree about the registered handlers" <<<"$out" || fail "mixed binaries not explained: $out"
+echo "ok: mixed binaries refused at start"

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# histogram verified at 1-4 ranks and several granularities, one so small that
+# nearly every message is its own batch; the MPI baseline; and --corrupt must
+# make verification fail.
+source "$(dirname "$0")/lib.sh"
+H="$APPS/histogram"
+PLACEMENTS=${BUDDY_TEST_PLACEMENTS:-inproc}
+
+for placement in $PLACEMENTS; do
+  for n in 1 2 3 4; do
+    for g in 64 4K 1M; do
+      out=$(BUDDY_PLACEMENT=$placement BUDDY_GRANULARITY=$g run_mpi 60 "$n" -x BUDDY_PLACEMENT -x BUDDY_GRANULARITY \
+            "$H" --updates 20000 --table 1000 --json)
+      line=$(tail -n 1 <<<"$out")
+      expect_verified "$line" "histogram $placement n=$n granularity=$g"
+      [[ $(json_field "$line" messages) == $((20000 * n)) ]] || fail "messages field: $line"
+      [[ $(json_field "$line" placement) == "$placement" ]] || fail "placement field: $line"
+      [[ $(json_field "$line" ranks) == "$n" ]] || fail "ranks field: $line"
+    done
+  done
+done
+
+# Depth 1 (no pipelining) with tiny batches: the most backpressure.
+line=$(BUDDY_DEPTH=1 BUDDY_GRANULARITY=128 run_mpi 60 4 -x BUDDY_DEPTH -x BUDDY_GRANULARITY \
+       "$H" --updates 20000 --table 64 --json | tail -n 1)
+expect_verified "$line" "histogram depth=1 granularity=128 n=4"
+
+# Flags on the command line instead of the environment.
+line=$(run_mpi 60 2 "$H" --buddy-granularity=2K --buddy-depth=2 --updates 10000 --json | tail -n 1)
+expect_verified "$line" "histogram with --buddy-* flags"
+[[ $(json_field "$line" granularity) == 2048 ]] || fail "--buddy-granularity not applied: $line"
+
+for n in 1 2 3; do
+  line=$(run_mpi 60 "$n" "$H" --mode mpi --updates 20000 --chunk 3000 --json | tail -n 1)
+  expect_verified "$line" "histogram mpi baseline n=$n"
+  [[ $(json_field "$line" placement) == none ]] || fail "mpi mode placement: $line"
+done
+
+# --work changes the local work, not the answer.
+line=$(run_mpi 60 2 "$H" --updates 5000 --work 4 --work-bytes 1048576 --json | tail -n 1)
+expect_verified "$line" "histogram --work 4"
+
+# The check must bite: one corrupted counter fails verification and the exit status.
+set +e
+out=$(run_mpi 60 2 "$H" --updates 5000 --json --corrupt)
+status=$?
+set -e
+line=$(tail -n 1 <<<"$out")
+[[ $status -ne 0 ]] || fail "--corrupt exited 0"
+[[ $(json_field "$line" verified) == false ]] || fail "--corrupt verified: $line"
+echo "ok: histogram --corrupt fails verification (exit $status)"
+
+# Bad input is refused clearly.
+set +e
+err=$(BUDDY_GRANULARITY=abc run_mpi 30 1 -x BUDDY_GRANULARITY "$H" --updates 10 2>&1)
+status=$?
+set -e
+[[ $status -ne 0 ]] || fail "BUDDY_GRANULARITY=abc accepted"
+grep -q "invalid BUDDY_GRANULARITY 'abc'" <<<"$err" || fail "no clear error for BUDDY_GRANULARITY=abc: $err"
+set +e
+err=$(BUDDY_GRANULARITY=0 run_mpi 30 1 -x BUDDY_GRANULARITY "$H" --updates 10 2>&1)
+status=$?
+set -e
+[[ $status -ne 0 ]] || fail "BUDDY_GRANULARITY=0 accepted"
+grep -q "out of range: accepted 64 to 64M" <<<"$err" || fail "no range in error for BUDDY_GRANULARITY=0: $err"
+echo "ok: bad knob values refused with their range"

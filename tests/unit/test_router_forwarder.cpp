@@ -1,0 +1,211 @@
+// The router's data path without processes: rings in heap memory, two
+// forwarders in one process talking over UCX, and the control codec.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "buddy/router/forwarder.hpp"
+#include "buddy/router/placement.hpp"
+#include "buddy/wire/control.hpp"
+
+using namespace buddy;
+
+namespace {
+
+constexpr std::size_t cap = 1 << 16;
+constexpr std::uint64_t job_id = 0x1234;
+
+struct heap_ring {
+    void* mem = std::aligned_alloc(64, ring::ring_bytes(cap));
+    heap_ring() { ring::init_ring(mem, cap); }
+    ~heap_ring() { std::free(mem); }
+};
+
+struct rank_side {
+    heap_ring out, in;
+    ring::producer p{out.mem};
+    ring::consumer c{in.mem};
+};
+
+// Writes `n` records (payload: u64 value) to `dest` into one outbound chunk.
+void send(rank_side& r, std::uint32_t dest, std::uint64_t first, std::size_t n) {
+    std::size_t granted = 0;
+    std::byte* p = r.p.try_reserve(n * 16, n * 16, granted);
+    REQUIRE(p != nullptr);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::byte* body = wire::write_header(p + i * 16, dest, 7, 8);
+        const std::uint64_t v = first + i;
+        std::memcpy(body, &v, 8);
+    }
+    r.p.commit(n * 16);
+}
+
+// Drains a rank's inbound ring: every chunk must be a valid batch for it.
+std::vector<std::uint64_t> receive(rank_side& r, std::uint32_t rank, std::uint32_t ranks) {
+    std::vector<std::uint64_t> got;
+    wire::batch_limits lim{job_id, ranks, 0, wire::max_payload_bytes, rank};
+    for (auto c = r.c.front(); c.data() != nullptr; c = r.c.front()) {
+        const wire::parse_result res = wire::for_each_checked_record(
+            c, lim, [&](const wire::record_header&, const std::byte* payload, std::size_t bytes) {
+                REQUIRE(bytes == 8);
+                std::uint64_t v;
+                std::memcpy(&v, payload, 8);
+                got.push_back(v);
+            });
+        REQUIRE_MESSAGE(res, wire::describe(res));
+        r.c.pop();
+    }
+    return got;
+}
+
+std::shared_ptr<router::job_table> table_for(std::vector<std::uint32_t> rank_to_router, std::uint32_t self,
+                                              std::vector<const router::forwarder*> routers) {
+    auto t = std::make_shared<router::job_table>();
+    t->self = self;
+    t->rank_to_router = std::move(rank_to_router);
+    for (std::size_t i = 0; i < routers.size(); ++i) {
+        router::job_table::router_entry e;
+        e.instance = i + 1;
+        e.name = "router " + std::to_string(i);
+        e.addresses.push_back(routers[i]->address());
+        t->routers.push_back(e);
+    }
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("ring to ring: every record reaches its rank once, in order, as batches") {
+    router::forwarder f(0, "test router");
+    rank_side r[3];
+    auto health = std::make_shared<router::job_health>();
+    f.add_job(router::job_settings{job_id, 3, 256, 4, 1024}, table_for({0, 0, 0}, 0, {&f}), health,
+              {{0, r[0].out.mem, r[0].in.mem}, {1, r[1].out.mem, r[1].in.mem}, {2, r[2].out.mem, r[2].in.mem}});
+    std::map<std::uint32_t, std::vector<std::uint64_t>> got;
+    std::uint64_t next[3] = {0, 0, 0};
+    for (int round = 0; round < 200; ++round) {
+        const auto dest = static_cast<std::uint32_t>(round % 3);
+        send(r[round % 2], dest, next[dest] + 1000000 * dest, 10);
+        next[dest] += 10;
+        f.step();
+        for (std::uint32_t d = 0; d < 3; ++d)
+            for (auto v : receive(r[d], d, 3)) got[d].push_back(v);
+    }
+    for (int i = 0; i < 10; ++i) {
+        f.step();  // an idle pass flushes partial chunks
+        for (std::uint32_t d = 0; d < 3; ++d)
+            for (auto v : receive(r[d], d, 3)) got[d].push_back(v);
+    }
+    for (std::uint32_t d = 0; d < 3; ++d) {
+        REQUIRE(got[d].size() == next[d]);
+        for (std::size_t i = 0; i < got[d].size(); ++i) CHECK(got[d][i] == i + 1000000 * d);
+    }
+    CHECK(f.counters().records_local.load() == next[0] + next[1] + next[2]);
+    CHECK_FALSE(health->failed.load());
+}
+
+TEST_CASE("router to router over UCX, and a malformed batch is dropped with a counter") {
+    router::forwarder a(0, "router A"), b(0, "router B");
+    rank_side r0, r1;
+    auto ha = std::make_shared<router::job_health>(), hb = std::make_shared<router::job_health>();
+    const router::job_settings s{job_id, 2, 128, 2, 1024};
+    a.add_job(s, table_for({0, 1}, 0, {&a, &b}), ha, {{0, r0.out.mem, r0.in.mem}});
+    b.add_job(s, table_for({0, 1}, 1, {&a, &b}), hb, {{1, r1.out.mem, r1.in.mem}});
+    std::vector<std::uint64_t> got;
+    std::uint64_t sent = 0;
+    for (int round = 0; round < 100; ++round) {
+        send(r0, 1, sent, 20);
+        sent += 20;
+        for (int k = 0; k < 4; ++k) {
+            a.step();
+            b.step();
+        }
+        for (auto v : receive(r1, 1, 2)) got.push_back(v);
+    }
+    for (int k = 0; k < 2000 && got.size() < sent; ++k) {
+        a.step();
+        b.step();
+        for (auto v : receive(r1, 1, 2)) got.push_back(v);
+    }
+    REQUIRE(got.size() == sent);
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == i);
+    CHECK(a.counters().batches_sent.load() > 0);
+    CHECK(b.counters().bad_batches.load() == 0);
+
+    // A batch whose header claims more records than it holds: refused whole.
+    transport::worker rogue("rogue");
+    transport::endpoint ep(rogue, std::span<const std::byte>(b.address()), "router B",
+                           transport::endpoint::failure_detection::by_caller);
+    std::vector<std::byte> bad(wire::batch_header_bytes + 16);
+    wire::write_batch_header(bad.data(), job_id, 0, 5, 16);
+    std::byte* body = wire::write_header(bad.data() + wire::batch_header_bytes, 1, 7, 8);
+    std::memset(body, 0, 8);
+    transport::send_ticket ticket{[](void*, ucs_status_t) {}, nullptr};
+    transport::send_batch(ep, bad.data(), bad.size(), &ticket);
+    for (int k = 0; k < 2000 && b.counters().bad_batches.load() == 0; ++k) {
+        rogue.progress();
+        b.step();
+    }
+    CHECK(b.counters().bad_batches.load() == 1);
+    CHECK(hb->failed.load());
+    CHECK(receive(r1, 1, 2).empty());  // nothing of it was delivered
+    ep.close(rogue, 1.0);
+}
+
+TEST_CASE("control messages round-trip and refuse truncation") {
+    namespace ctl = wire::control;
+    ctl::writer w(ctl::type::hello);
+    ctl::hello h{};
+    h.job = 42;
+    h.rank = 3;
+    h.job_size = 8;
+    w.put(h);
+    const std::vector<std::byte> blob = {std::byte{1}, std::byte{2}, std::byte{3}};
+    w.put_blob(blob);
+    const std::vector<std::byte> m = w.done();
+    ctl::reader r(m);
+    ctl::message_header mh{};
+    REQUIRE(r.open(mh));
+    CHECK(static_cast<ctl::type>(mh.type) == ctl::type::hello);
+    ctl::hello back{};
+    REQUIRE(r.get(back));
+    CHECK(back.job == 42);
+    CHECK(back.rank == 3);
+    std::span<const std::byte> b;
+    REQUIRE(r.get_blob(b));
+    CHECK(b.size() == 3);
+    // Cut short: the header's length disagrees, and reads stop at the end.
+    ctl::reader cut(std::span<const std::byte>(m.data(), m.size() - 8));
+    CHECK_FALSE(cut.open(mh));
+    ctl::reader tiny(std::span<const std::byte>(m.data(), 20));
+    ctl::hello x{};
+    tiny.get(mh);
+    CHECK_FALSE(tiny.get(x));
+    CHECK(ctl::socket_path_for("", 1000, 2) == "/tmp/buddy-1000/router-2.sock");
+    CHECK(ctl::socket_path_for("/x/r-{i}.sock", 1000, 1) == "/x/r-1.sock");
+    CHECK(ctl::socket_path_for("/x/r.sock", 1000, 1) == "/x/r.sock-1");
+}
+
+TEST_CASE("cpu lists and core plans") {
+    CHECK(router::parse_cpu_list("0-3,8,10-11") == std::vector<int>{0, 1, 2, 3, 8, 10, 11});
+    CHECK(router::format_cpu_list({0, 1, 2, 3, 8, 10, 11}) == "0-3,8,10-11");
+    CHECK_THROWS_AS(router::parse_cpu_list("3-1"), std::invalid_argument);
+    CHECK_THROWS_AS(router::parse_cpu_list("a"), std::invalid_argument);
+    router::machine m;
+    m.cores = {0, 1, 2, 3, 4, 5, 6, 7};
+    m.nic_cores = {0, 1, 2, 3};
+    m.nic = "mlx5_0";
+    const auto p = router::plan_node(m, 2, 4, {});
+    CHECK(p.router_cpus == std::vector<int>{3, 2});  // nearest the NIC, from the end of its set
+    CHECK(p.rank_cpus == std::vector<int>{0, 1, 4, 5, 6, 7});
+    CHECK(p.disjoint);
+    m.nic_cores.clear();
+    m.nic.clear();
+    CHECK(router::plan_node(m, 2, 4, {}).router_cpus == std::vector<int>{7, 6});
+    CHECK_FALSE(router::plan_node(m, 2, 7, {}).disjoint);
+}

@@ -16,12 +16,18 @@ namespace buddy::detail {
 
 namespace {
 
+// Batches up to this size go eagerly: the granularity plus a header, with room
+// for records that overshoot it, and at least 1 MiB.
+std::size_t eager_limit(const config& c) {
+    return std::max<std::size_t>(1 << 20, 2 * (c.granularity + wire::batch_header_bytes));
+}
+
 class inproc_backend final : public backend {
 public:
     explicit inproc_backend(runtime& rt)
         : rt_(rt),
           rank_(static_cast<std::uint32_t>(rt.rank())),
-          worker_("buddy rank " + std::to_string(rt.rank())),
+          worker_("buddy rank " + std::to_string(rt.rank()), eager_limit(rt.settings())),
           aggregator_(engine::aggregator_settings{rt.settings().granularity, rt.settings().depth, rt.job(),
                                                   static_cast<std::uint32_t>(rt.rank())},
                       static_cast<std::uint32_t>(rt.size())),

@@ -1,5 +1,6 @@
 #include "buddy/transport/worker.hpp"
 
+#include <cstdlib>
 #include <cstring>
 
 namespace buddy::transport {
@@ -10,10 +11,23 @@ void throw_ucs(const char* call, ucs_status_t status, const std::string& context
     throw transport_error(what);
 }
 
-worker::worker(const std::string& name) : name_(name) {
+worker::worker(const std::string& name, std::size_t eager_bytes) : name_(name) {
     ucp_config_t* config = nullptr;
     ucs_status_t st = ucp_config_read(nullptr, nullptr, &config);
     if (st != UCS_OK) throw_ucs("ucp_config_read", st, name_);
+    // A batch is fire-and-forget: with rendezvous, its sender keeps the buffer
+    // (and the pipeline credit) until the receiver happens to poll, which a busy
+    // rank does rarely.  Eager sends complete as soon as the data is handed
+    // over.  Measured on shared memory, 2 ranks, 32K batches: 14.3 ns per 8-byte
+    // message with UCX's default threshold, 5.1 ns eager (perf/async_cost).
+    if (eager_bytes != 0 && std::getenv("UCX_RNDV_THRESH") == nullptr) {
+        const std::string threshold = std::to_string(eager_bytes);
+        st = ucp_config_modify(config, "RNDV_THRESH", threshold.c_str());
+        if (st != UCS_OK) {
+            ucp_config_release(config);
+            throw_ucs("ucp_config_modify(RNDV_THRESH)", st, name_);
+        }
+    }
 
     ucp_params_t params{};
     params.field_mask = UCP_PARAM_FIELD_FEATURES | UCP_PARAM_FIELD_NAME | UCP_PARAM_FIELD_MT_WORKERS_SHARED;

@@ -15,6 +15,12 @@ for n in 1 2 4; do
   done
 done
 
+for n in 1 2 4; do
+  out=$(run_mpi 60 "$n" "$T/sub_comm")
+  grep -q ": ok$" <<<"$out" || fail "sub_comm n=$n: $out"
+  echo "ok: comms made from MPI_COMM_WORLD and a split of it, n=$n"
+done
+
 set +e
 out=$(timeout --kill-after=5 60 mpirun --oversubscribe --bind-to none -n 1 "$T/api_check" : -n 1 "$T/other_handlers" 2>&1)
 status=$?

@@ -24,7 +24,9 @@ public:
 class worker {
 public:
     /// `name` appears in UCX's diagnostics and in our error messages.
-    explicit worker(const std::string& name);
+    /// Messages up to `eager_bytes` are sent eagerly (the sender's buffer is
+    /// free as soon as the data is handed over), unless UCX_RNDV_THRESH is set.
+    explicit worker(const std::string& name, std::size_t eager_bytes = 0);
     ~worker();
     worker(const worker&) = delete;
     worker& operator=(const worker&) = delete;

@@ -132,8 +132,11 @@ public:
     template <typename T>
     writer& put(const T& v) {
         static_assert(std::is_trivially_copyable_v<T>);
-        const auto* p = reinterpret_cast<const std::byte*>(&v);
-        buf_.insert(buf_.end(), p, p + sizeof v);
+        // resize + memcpy rather than insert(): GCC 12 misreads the latter on an
+        // empty vector as an overflow (-Wstringop-overflow).
+        const std::size_t at = buf_.size();
+        buf_.resize(at + sizeof v);
+        std::memcpy(buf_.data() + at, &v, sizeof v);
         return *this;
     }
     writer& put_bytes(std::span<const std::byte> b) {

@@ -35,6 +35,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <optional>
 #include <span>
@@ -92,7 +93,16 @@ enum class message_kind { nonzero, segment };
 struct phase_times {
     double exchange = 0;  ///< sending until every nonzero has arrived
     double build = 0;     ///< building the local CSR of the result
+    double cpu = 0;       ///< processor time of both (all threads of the process)
 };
+
+/// Processor time of this process (all its threads), seconds: steadier than
+/// wall time on an oversubscribed machine.
+inline double cpu_now() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 struct transpose_options {
     bool use_mpi = false;
@@ -105,6 +115,7 @@ struct transpose_options {
 struct transpose_result {
     csr m;
     std::uint64_t messages = 0;  ///< sent by this rank
+    std::uint64_t bytes = 0;     ///< put on the wire by this rank (buddy: records; mpi: triples)
     std::uint64_t work_sum = 0;
     bool ok = true;              ///< every received nonzero was well formed
     phase_times times;
@@ -240,13 +251,17 @@ void transpose(buddy::comm& world, const csr& a, std::uint64_t block, const tran
     g_inbox = &s;
     MPI_Barrier(mc);  // every rank's inbox is ready before anyone sends
 
+    const std::uint64_t bytes_before = world.stats().bytes_sent;
+    const double c0 = cpu_now();
     const double t0 = apps::now();
     if (opt.use_mpi) {
         exchange_mpi(mc, world.size(), a, block, ws, s);
         res.messages = a.nonzeros();
+        res.bytes = a.nonzeros() * sizeof(triple);
     } else {
         res.messages = send_buddy(world, a, block, opt.kind);
         world.barrier();
+        res.bytes = world.stats().bytes_sent - bytes_before;
     }
     const double t1 = apps::now();
 
@@ -259,6 +274,7 @@ void transpose(buddy::comm& world, const csr& a, std::uint64_t block, const tran
 
     res.ok = transpose_app::build_csr(ws.inbox, a.n, s.first_row, block, res.m, ws.scratch, ws.fill) && s.bad == 0;
     const double t2 = apps::now();
+    res.times.cpu = cpu_now() - c0;
     res.times.exchange = t1 - t0;
     res.times.build = t2 - t1;
     res.work_sum = s.work_sum;
@@ -439,6 +455,8 @@ int main(int argc, char** argv) {
     const std::uint64_t messages = apps::sum_all(t.messages, mc);
     const double seconds = apps::max_all(t.times.exchange + t.times.build, mc);
     const double exchange_seconds = apps::max_all(t.times.exchange, mc);
+    const double cpu_seconds = apps::max_all(t.times.cpu, mc);
+    const std::uint64_t bytes = apps::sum_all(t.bytes, mc);
     const double build_seconds = apps::max_all(t.times.build, mc);
     const std::uint64_t work_checksum = apps::sum_all(t.work_sum, mc);
     const double rate = seconds > 0 ? static_cast<double>(messages) / seconds : 0.0;
@@ -464,6 +482,8 @@ int main(int argc, char** argv) {
                 .add("avg_degree", avg_degree)
                 .add("nonzeros", nonzeros)
                 .add("nonzero_rate", nonzero_rate)
+                .add("cpu_seconds", cpu_seconds)
+                .add("bytes", bytes)
                 .add("exchange_seconds", exchange_seconds)
                 .add("build_seconds", build_seconds)
                 .add("generate_seconds", generate_seconds)

@@ -160,7 +160,8 @@ public:
                 ++waits_;
                 counted = true;
             }
-            if (!poll(rt_.handlers_allowed())) rt_.idle_pause(idle);
+            if (poll(rt_.handlers_allowed())) idle = 0;
+            else rt_.idle_pause(idle);
             check_router(true);
             if (clock::now() - start > std::chrono::duration<double>(timeout_))
                 rt_.fatal("waited " + std::to_string(timeout_) + " s for " + router_name_ +
@@ -234,7 +235,8 @@ public:
                 if (head != tail) empty = false;
             }
             if (empty) return;
-            if (!poll(true)) rt_.idle_pause(idle);
+            if (poll(true)) idle = 0;
+            else rt_.idle_pause(idle);
             check_router(true);
             if (clock::now() - start > std::chrono::duration<double>(timeout_))
                 rt_.fatal("shutdown: " + router_name_ + " did not drain the outbound rings within " +

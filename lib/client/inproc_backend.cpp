@@ -90,7 +90,8 @@ public:
         const auto deadline = clock::now() + std::chrono::duration<double>(timeout_);
         unsigned idle = 0;
         while (aggregator_.total_in_flight() > 0) {
-            if (!poll(true)) rt_.idle_pause(idle);
+            if (poll(true)) idle = 0;
+            else rt_.idle_pause(idle);
             if (clock::now() > deadline) {
                 rt_.fatal("shutdown: " + std::to_string(aggregator_.total_in_flight()) +
                           " batches still unacknowledged after " + std::to_string(timeout_) + " s");

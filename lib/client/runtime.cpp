@@ -1,6 +1,7 @@
 #include "runtime.hpp"
 
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -119,12 +120,18 @@ void runtime::fatal(const std::string& why) const {
 }
 
 void runtime::idle_pause(unsigned& idle_spins) const noexcept {
-    // Busy-poll briefly (latency), then give the core away: with more ranks than
-    // cores, a spinning rank would otherwise starve the one it waits for.
-    if (++idle_spins >= 32) {
+    // Escalating back-off while nothing moves: spin a little (latency), then
+    // yield, then sleep briefly.  With more ranks (and routers) than cores, a
+    // rank spinning in a wait takes the core from the rank it is waiting for;
+    // sched_yield alone still burns whatever the scheduler hands back.
+    ++idle_spins;
+    if (idle_spins < 16) return;
+    if (idle_spins < 256) {
         sched_yield();
-        idle_spins = 0;
+        return;
     }
+    const timespec nap{0, 20'000};  // 20 us: far below any timeout, far above a yield
+    nanosleep(&nap, nullptr);
 }
 
 void runtime::deliver(std::span<const std::byte> batch, const char* from) {
@@ -184,7 +191,8 @@ void runtime::barrier() {
             const bool moved = backend_->poll(true);
             if (backend_->has_unsent()) backend_->flush(engine::flush_reason::barrier);
             MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-            if (!moved && !done) idle_pause(idle);
+            if (moved) idle = 0;
+            else if (!done) idle_pause(idle);
         }
         ++owner_.counters_.quiescence_rounds;
         if (global[0] == global[1] && global[0] == previous[0] && global[1] == previous[1]) break;

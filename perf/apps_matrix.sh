@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# All five workloads x {mpi, inproc, host} at 2 ranks (default), REPS runs each
+# (default 5), in one invocation.  Prints the median rate (each app's own
+# `rate`: messages/s, or segments/s for quicksilver's figure of merit `fom`),
+# min and max, and the ratios buddy/mpi (inproc over mpi) and host/inproc.
+#   perf/apps_matrix.sh [--reps R] [--ranks N] [--apps "histogram transpose"] [--size small|default]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD_DIR:-build}
+reps=5 ranks=2 apps="histogram index_gather transpose triangles quicksilver" size=default
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --reps) reps=$2; shift 2 ;;
+    --ranks) ranks=$2; shift 2 ;;
+    --apps) apps=$2; shift 2 ;;
+    --size) size=$2; shift 2 ;;
+    *) echo "apps_matrix.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+python3 - "$BUILD" "$reps" "$ranks" "$apps" "$size" <<'PY'
+import json, statistics, subprocess, sys
+build, reps, ranks, apps, size = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].split(), sys.argv[5]
+# Problem sizes: "default" takes a few seconds per run at 2 ranks on 2 cores.
+args = {
+    "default": {
+        "histogram": ["--updates", "5000000", "--table", "65536"],
+        "index_gather": ["--requests", "2000000"],
+        "transpose": ["--rows-per-rank", "131072"],
+        "triangles": ["--scale", "15"],
+        "quicksilver": [],
+    },
+    "small": {
+        "histogram": ["--updates", "500000", "--table", "65536"],
+        "index_gather": ["--requests", "200000", "--table", "65536"],
+        "transpose": ["--rows-per-rank", "16384"],
+        "triangles": ["--scale", "12"],
+        "quicksilver": ["--particles", "20000", "--cycles", "2"],
+    },
+}[size]
+configs = [("mpi", "inproc"), ("buddy", "inproc"), ("buddy", "host")]
+rows = {}
+for app in apps:
+    for mode, placement in configs:
+        rates = []
+        for _ in range(reps):
+            cmd = ["timeout", "600", "mpirun", "-n", ranks, "--oversubscribe", "--bind-to", "none",
+                   "-x", f"BUDDY_PLACEMENT={placement}", f"{build}/apps/{app}", "--mode", mode, "--json"] + args[app]
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            lines = out.stdout.strip().splitlines()
+            try:
+                d = json.loads(lines[-1])
+            except (IndexError, json.JSONDecodeError):
+                sys.exit(f"no result from: {' '.join(cmd)}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+            if not d.get("verified"):
+                sys.exit(f"not verified: {' '.join(cmd)}\n{lines[-1]}")
+            rates.append(float(d.get("fom", d["rate"])) if app == "quicksilver" else float(d["rate"]))
+        rows[(app, mode, placement)] = rates
+name = lambda m, p: "mpi" if m == "mpi" else p
+print(f"apps at {ranks} ranks, {reps} runs each; rate = messages/s (quicksilver: segments/s)")
+print(f"{'app':<13} {'config':<7} {'median':>11} {'min':>11} {'max':>11} {'buddy/mpi':>10} {'host/inproc':>12}")
+for app in apps:
+    mpi = statistics.median(rows[(app, "mpi", "inproc")])
+    inproc = statistics.median(rows[(app, "buddy", "inproc")])
+    for mode, placement in configs:
+        r = rows[(app, mode, placement)]
+        med = statistics.median(r)
+        bm = f"{med / mpi:.2f}" if mode == "buddy" else ""
+        hi = f"{med / inproc:.2f}" if placement == "host" else ""
+        print(f"{app:<13} {name(mode, placement):<7} {med:>11.4g} {min(r):>11.4g} {max(r):>11.4g} {bm:>10} {hi:>12}")
+PY

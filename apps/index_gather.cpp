@@ -22,8 +22,8 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
+#include <ctime>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -77,27 +77,13 @@ constexpr auto on_request = [](buddy::comm& c, std::uint64_t tag, std::uint64_t 
 
 __extension__ using u128 = unsigned __int128;
 
-/// Compact request: one word (requester | slot | offset), used when the three
-/// fit in 64 bits (they do unless ranks x requests x table is huge).
-struct packing {
-    unsigned slot_shift = 0;    ///< offset bits
-    unsigned rank_shift = 0;    ///< offset bits + slot bits
-    std::uint64_t offset_mask = 0;
-    std::uint64_t slot_mask = 0;
-};
-packing g_pack;
-
-constexpr auto on_packed_request = [](buddy::comm& c, std::uint64_t word) {
-    gather_state& s = *g_state;
-    ++s.requests_served;
-    const std::uint64_t offset = word & g_pack.offset_mask;
-    if (offset >= s.table_size) [[unlikely]] {
-        ++s.bad;
-        return;
-    }
-    c.async(static_cast<int>(word >> g_pack.rank_shift), on_reply, (word >> g_pack.slot_shift) & g_pack.slot_mask,
-            s.table[offset]);
-};
+/// Processor time of this process (all its threads), seconds: steadier than
+/// wall time on an oversubscribed machine.
+inline double cpu_now() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 /// The global index of request k of `rank`: counter-based, so generation can run in parallel.
 inline std::uint64_t request_index(std::uint64_t seed, int rank, std::uint64_t k, std::uint64_t n) {
@@ -107,10 +93,8 @@ inline std::uint64_t request_index(std::uint64_t seed, int rank, std::uint64_t k
 }
 
 /// Bulk-synchronous baseline: rounds of at most `chunk` requests per rank.
-void gather_mpi(MPI_Comm mc, int ranks, const std::vector<std::uint32_t>& owner,
-                const std::vector<std::uint32_t>& offset, std::uint64_t table_size, std::uint64_t chunk,
-                gather_state& s) {
-    const std::uint64_t m = owner.size();
+void gather_mpi(MPI_Comm mc, int ranks, const std::uint32_t* owner, const std::uint32_t* offset, std::uint64_t m,
+                std::uint64_t table_size, std::uint64_t chunk, gather_state& s) {
     const std::uint64_t my_rounds = (m + chunk - 1) / chunk;
     std::uint64_t rounds = 0;
     MPI_Allreduce(&my_rounds, &rounds, 1, MPI_UINT64_T, MPI_MAX, mc);
@@ -212,8 +196,6 @@ int main(int argc, char** argv) {
     cli.add_option("--threads", threads, "oneTBB threads per rank (0: TBB's default)")
         ->check(CLI::Range(0, 1024))
         ->capture_default_str();
-    bool wide = false;
-    cli.add_flag("--wide", wide, "buddy mode: always send (tag, offset) requests, never the one-word form");
     cli.add_flag("--json", json, "print one JSON result line");
     cli.add_flag("--corrupt", corrupt, "debug: corrupt one received value to prove verification fails");
     try {
@@ -235,11 +217,15 @@ int main(int argc, char** argv) {
     const std::uint64_t first = table_size * static_cast<std::uint64_t>(rank);
 
     // Table slice, requests (owner and offset of each drawn global index, split
-    // here so the timed loop does no division) and reply slots: in parallel.
-    std::vector<std::int64_t> table(table_size);
-    std::vector<std::uint32_t> owner(requests), offset(requests);
-    std::vector<std::int64_t> got(requests);
-    std::vector<std::uint8_t> replies(requests);
+    // here so the timed loop does no division) and reply slots: allocated
+    // uninitialised and first written (so first touched) by the parallel loops.
+    MPI_Barrier(mc);
+    const double g0 = apps::now();
+    const auto table = std::make_unique_for_overwrite<std::int64_t[]>(table_size);
+    const auto owner = std::make_unique_for_overwrite<std::uint32_t[]>(requests);
+    const auto offset = std::make_unique_for_overwrite<std::uint32_t[]>(requests);
+    const auto got = std::make_unique_for_overwrite<std::int64_t[]>(requests);
+    const auto replies = std::make_unique_for_overwrite<std::uint8_t[]>(requests);
     tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, table_size), [&](const auto& r) {
         for (std::uint64_t j = r.begin(); j != r.end(); ++j) table[j] = -static_cast<std::int64_t>(first + j + 1);
     });
@@ -253,41 +239,37 @@ int main(int argc, char** argv) {
         }
     });
 
-    // Field widths for the one-word request (every rank has the same M and T).
-    const auto bits_for = [](std::uint64_t n) { return static_cast<unsigned>(std::bit_width(n > 1 ? n - 1 : 1)); };
-    g_pack.slot_shift = bits_for(table_size);
-    g_pack.rank_shift = g_pack.slot_shift + bits_for(requests);
-    g_pack.offset_mask = (std::uint64_t{1} << g_pack.slot_shift) - 1;
-    g_pack.slot_mask = (std::uint64_t{1} << (g_pack.rank_shift - g_pack.slot_shift)) - 1;
-    const bool packed = !wide && g_pack.rank_shift + bits_for(static_cast<std::uint64_t>(ranks)) <= 64;
+    const double generate_seconds = apps::max_all(apps::now() - g0, mc);
 
     gather_state state;
-    state.table = table.data();
+    state.table = table.get();
     state.table_size = table_size;
-    state.got = got.data();
-    state.replies = replies.data();
+    state.got = got.get();
+    state.replies = replies.get();
     state.slots = requests;
     g_state = &state;
 
     MPI_Barrier(mc);
+    const std::uint64_t bytes_before = world.stats().bytes_sent;
+    const double c0 = cpu_now();
     const double t0 = apps::now();
     if (use_mpi) {
-        gather_mpi(mc, ranks, owner, offset, table_size, chunk, state);
+        gather_mpi(mc, ranks, owner.get(), offset.get(), requests, table_size, chunk, state);
     } else {
-        const std::uint32_t* to = owner.data();
-        const std::uint32_t* at = offset.data();
-        if (packed) {
-            const std::uint64_t me = static_cast<std::uint64_t>(rank) << g_pack.rank_shift;
-            for (std::uint64_t k = 0; k < requests; ++k)
-                world.async(static_cast<int>(to[k]), on_packed_request, me | (k << g_pack.slot_shift) | at[k]);
-        } else {
-            const std::uint64_t me = static_cast<std::uint64_t>(rank) << slot_bits;
-            for (std::uint64_t k = 0; k < requests; ++k)
-                world.async(static_cast<int>(to[k]), on_request, me | k, static_cast<std::uint64_t>(at[k]));
-        }
+        const std::uint64_t me = static_cast<std::uint64_t>(rank) << slot_bits;
+        const std::uint32_t* to = owner.get();
+        const std::uint32_t* at = offset.get();
+        for (std::uint64_t k = 0; k < requests; ++k)
+            world.async(static_cast<int>(to[k]), on_request, me | k, static_cast<std::uint64_t>(at[k]));
         world.barrier();
     }
     const double elapsed = apps::now() - t0;
+    const double cpu_elapsed = cpu_now() - c0;
+    // Bytes put on the wire: buddy records (headers included) or the MPI payload
+    // (a 4-byte offset per request, an 8-byte value per reply).
+    const std::uint64_t my_bytes =
+        use_mpi ? state.requests_served * (sizeof(std::uint32_t) + sizeof(std::int64_t))
+                : world.stats().bytes_sent - bytes_before;
 
     // Debug: one wrong value on one rank (the lowest rank that has a request).
     if (corrupt) {
@@ -298,6 +280,7 @@ int main(int argc, char** argv) {
     }
 
     // Verification (parallel): exactly one reply per slot, and the right value.
+    const double v0 = apps::now();
     const std::uint64_t wrong = tbb::parallel_reduce(
         tbb::blocked_range<std::uint64_t>(0, requests), std::uint64_t{0},
         [&](const auto& r, std::uint64_t acc) {
@@ -310,6 +293,7 @@ int main(int argc, char** argv) {
         },
         [](std::uint64_t a, std::uint64_t b) { return a + b; });
 
+    const double verify_seconds = apps::max_all(apps::now() - v0, mc);
     const std::uint64_t total_requests = apps::sum_all(requests, mc);
     const std::uint64_t total_served = apps::sum_all(state.requests_served, mc);
     const std::uint64_t total_replies = apps::sum_all(state.replies_received, mc);
@@ -318,6 +302,8 @@ int main(int argc, char** argv) {
     const bool verified = total_wrong == 0 && total_bad == 0 && total_served == total_requests &&
                           total_replies == total_requests;
     const double seconds = apps::max_all(elapsed, mc);
+    const double cpu_seconds = apps::max_all(cpu_elapsed, mc);
+    const std::uint64_t bytes = apps::sum_all(my_bytes, mc);
     const std::uint64_t messages = total_served + total_replies;  // requests + replies delivered
     const double rate = seconds > 0 ? static_cast<double>(messages) / seconds : 0.0;
 
@@ -338,7 +324,11 @@ int main(int argc, char** argv) {
                 .add("requests", total_requests)
                 .add("replies", total_replies)
                 .add("wrong", total_wrong + total_bad)
+                .add("cpu_seconds", cpu_seconds)
+                .add("bytes", bytes)
                 .add("gathers_per_second", seconds > 0 ? static_cast<double>(total_requests) / seconds : 0.0)
+                .add("generate_seconds", generate_seconds)
+                .add("verify_seconds", verify_seconds)
                 .add("threads", threads)
                 .add("seed", seed);
             if (use_mpi) line.add("chunk", chunk);

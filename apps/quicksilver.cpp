@@ -27,6 +27,7 @@
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -173,6 +174,13 @@ std::vector<std::uint64_t> replay(const qs::problem& pb, int me, int ranks) {
         }
     }
     return t.sampled;
+}
+
+/// CPU seconds used by this process, all threads (contention shows in wall time, not here).
+double process_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 std::string hex64(std::uint64_t v) {
@@ -340,6 +348,7 @@ int main(int argc, char** argv) {
 
     MPI_Barrier(mc);
     const double t0 = apps::now();
+    const double cpu0 = process_cpu_seconds();
     for (int cycle = 0; cycle < cycles; ++cycle) {
         std::array<std::uint64_t, n_counts> c{};
         // census particles of the last cycle, then this cycle's sources (born on their cell's owner)
@@ -442,6 +451,8 @@ int main(int argc, char** argv) {
         std::copy(g.begin(), g.end(), per_cycle.back().begin());
     }
     const double elapsed = apps::max_all(apps::now() - t0, mc);
+    double cpu_total = 0, cpu_mine = process_cpu_seconds() - cpu0;
+    MPI_Allreduce(&cpu_mine, &cpu_total, 1, MPI_DOUBLE, MPI_SUM, mc);
     if (xc != MPI_COMM_NULL) MPI_Comm_free(&xc);
     const double track_max = apps::max_all(track_time, mc);
     double track_mean = 0;
@@ -532,6 +543,7 @@ int main(int argc, char** argv) {
                 .add("tally", hex64(digest))
                 .add("state_checksum", hex64(state_sum))
                 .add("path_length", path_total)
+                .add("cpu_seconds", cpu_total)
                 .add("track_seconds_max", track_max)
                 .add("track_seconds_mean", track_mean)
                 .add("balance", balance)

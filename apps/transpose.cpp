@@ -14,8 +14,12 @@
 //                                   for one destination are contiguous already.
 //   mpi mode:   one alltoallv of (row, col, value) triples.
 //
-// After the exchange each rank builds its block of A^T (counting sort by row,
-// then every row sorted by column with oneTBB).
+// Received nonzeros are kept in one list per source rank.  After the exchange
+// each rank builds its block of A^T: a stable counting sort by row over the
+// lists in source order, then (oneTBB) every row that is not already sorted by
+// column is sorted.  Sources send their rows in ascending order, so when the
+// runtime keeps each source's messages in order no row needs sorting; that is
+// an optimisation only, nothing relies on the order.
 //
 // Verification: (1) transpose(transpose(A)) == A exactly (pointers, columns and
 // value bits); (2) an order-independent fingerprint of A with (row, col) swapped
@@ -58,34 +62,54 @@ std::size_t max_segment = 2048;
 
 /// What the handlers reach on the receiving rank (handlers cannot capture).
 struct inbox_state {
-    std::vector<triple>* inbox = nullptr;  ///< received nonzeros, already transposed: row local, col global
+    /// Received nonzeros, already transposed (row local, col global), one list
+    /// per source rank: a source sends its rows in ascending order, so when the
+    /// runtime keeps a source's messages in order each list is sorted by column
+    /// and the rows of the result come out of the counting sort already sorted.
+    std::vector<triple>* inbox = nullptr;
+    std::uint32_t sources = 1;
+    transpose_app::divider32 source{1};   ///< source rank of an original row
     std::uint32_t first_row = 0;           ///< first row of this rank's block of the result
     const std::uint64_t* work_buffer = nullptr;
     std::uint64_t work_words = 0;
     std::uint64_t work_reads = 0;
     std::uint64_t work_sum = 0;
-    std::uint64_t bad = 0;  ///< malformed segments
+    std::uint64_t bad = 0;  ///< malformed messages (row outside the matrix, span lengths differ)
 };
 inbox_state* g_inbox = nullptr;
 
-inline void receive_one(inbox_state& s, std::uint32_t row, std::uint32_t col, double val) {
-    s.inbox->push_back(triple{col - s.first_row, row, val});
+/// The list a nonzero of original row `row` goes to (nullptr: no such row).
+inline std::vector<triple>* list_for(inbox_state& s, std::uint32_t row) {
+    const std::uint32_t from = s.source(row);
+    if (from >= s.sources) [[unlikely]] {
+        ++s.bad;
+        return nullptr;
+    }
+    return &s.inbox[from];
+}
+
+inline void receive_one(inbox_state& s, std::vector<triple>& list, std::uint32_t row, std::uint32_t col,
+                        double val) {
+    list.push_back(triple{col - s.first_row, row, val});
     if (s.work_reads != 0) [[unlikely]]
         s.work_sum += transpose_app::memory_work(s.work_buffer, s.work_words, s.work_reads, row, col);
 }
 
 constexpr auto on_nonzero = [](buddy::comm&, std::uint32_t row, std::uint32_t col, double val) {
-    receive_one(*g_inbox, row, col, val);
+    inbox_state& s = *g_inbox;
+    if (std::vector<triple>* list = list_for(s, row)) [[likely]]
+        receive_one(s, *list, row, col, val);
 };
 
 constexpr auto on_segment = [](buddy::comm&, std::uint32_t row, std::span<const std::uint32_t> cols,
                                std::span<const double> vals) {
     inbox_state& s = *g_inbox;
-    if (cols.size() != vals.size()) [[unlikely]] {
+    std::vector<triple>* list = list_for(s, row);
+    if (list == nullptr || cols.size() != vals.size()) [[unlikely]] {
         ++s.bad;
         return;
     }
-    for (std::size_t k = 0; k < cols.size(); ++k) receive_one(s, row, cols[k], vals[k]);
+    for (std::size_t k = 0; k < cols.size(); ++k) receive_one(s, *list, row, cols[k], vals[k]);
 };
 
 enum class message_kind { nonzero, segment };
@@ -125,14 +149,16 @@ struct transpose_result {
 /// timed phase, so neither mode pays for first-touch page faults (which on this
 /// VM cost more than the sort itself) inside it.
 struct workspace {
-    std::vector<triple> inbox;                 ///< received nonzeros (both modes)
+    std::vector<std::vector<triple>> inbox;    ///< received nonzeros per source (mpi: all in [0])
     std::vector<triple> outbox;                ///< mpi mode: triples grouped by destination
     std::vector<transpose_app::entry> scratch; ///< CSR build
     std::vector<std::uint64_t> fill;           ///< CSR build
 
-    /// Makes room for `receive` nonzeros in, `send` out and `rows` result rows.
-    void prepare(std::uint64_t receive, std::uint64_t send, std::uint64_t rows) {
-        prefault(inbox, receive);
+    /// Makes room for `receive` nonzeros in (from `sources` ranks), `send` out
+    /// and `rows` result rows.
+    void prepare(std::uint64_t receive, std::uint64_t sources, std::uint64_t send, std::uint64_t rows) {
+        inbox.resize(sources);
+        for (auto& list : inbox) prefault(list, sources == 1 ? receive : receive / sources + receive / 4 + 1024);
         prefault(outbox, send);
         prefault(scratch, receive);
         prefault(fill, rows + 1);
@@ -220,12 +246,13 @@ void exchange_mpi(MPI_Comm mc, int ranks, const csr& a, std::uint64_t block, wor
     MPI_Datatype triple_type;
     MPI_Type_contiguous(sizeof(triple), MPI_BYTE, &triple_type);
     MPI_Type_commit(&triple_type);
-    std::vector<triple>& inbox = *s.inbox;
+    std::vector<triple>& inbox = s.inbox[0];  // by source rank, each in row order
     inbox.resize(in);
     MPI_Alltoallv(out, send_count.data(), send_displ.data(), triple_type, inbox.data(), recv_count.data(),
                   recv_displ.data(), triple_type, mc);
     MPI_Type_free(&triple_type);
     for (triple& t : inbox) {
+        if (t.row >= a.n) [[unlikely]] ++s.bad;
         if (s.work_reads != 0) [[unlikely]]
             s.work_sum += transpose_app::memory_work(s.work_buffer, s.work_words, s.work_reads, t.row, t.col);
         t = triple{t.col - s.first_row, t.row, t.val};
@@ -238,10 +265,12 @@ void transpose(buddy::comm& world, const csr& a, std::uint64_t block, const tran
                transpose_result& res) {
     MPI_Comm mc = world.mpi_comm();
     const int rank = world.rank();
-    ws.inbox.clear();
+    for (auto& list : ws.inbox) list.clear();
 
     inbox_state s;
-    s.inbox = &ws.inbox;
+    s.inbox = ws.inbox.data();
+    s.sources = static_cast<std::uint32_t>(ws.inbox.size());
+    s.source = transpose_app::divider32(static_cast<std::uint32_t>(block));
     s.first_row = static_cast<std::uint32_t>(static_cast<std::uint64_t>(rank) * block);
     if (opt.work_reads != 0 && opt.work_buffer != nullptr) {
         s.work_buffer = opt.work_buffer->data();
@@ -266,10 +295,13 @@ void transpose(buddy::comm& world, const csr& a, std::uint64_t block, const tran
     const double t1 = apps::now();
 
     if (opt.corrupt) {  // debug: one wrong value on the lowest rank that received any
-        const int have = ws.inbox.empty() ? world.size() : rank;
+        std::vector<triple>* some = nullptr;
+        for (auto& list : ws.inbox)
+            if (some == nullptr && !list.empty()) some = &list;
+        const int have = some == nullptr ? world.size() : rank;
         int victim = world.size();
         MPI_Allreduce(&have, &victim, 1, MPI_INT, MPI_MIN, mc);
-        if (rank == victim) ws.inbox[ws.inbox.size() / 2].val += 1.0;
+        if (rank == victim) (*some)[some->size() / 2].val += 1.0;
     }
 
     res.ok = transpose_app::build_csr(ws.inbox, a.n, s.first_row, block, res.m, ws.scratch, ws.fill) && s.bad == 0;
@@ -418,7 +450,7 @@ int main(int argc, char** argv) {
     // as many nonzeros as it sends; the inbox grows if not).
     workspace ws;
     const std::uint64_t expect = a.nonzeros() + a.nonzeros() / 4 + 4096;
-    ws.prepare(expect, use_mpi ? a.nonzeros() : 0, rows_per_rank);
+    ws.prepare(expect, use_mpi ? 1 : static_cast<std::uint64_t>(ranks), use_mpi ? a.nonzeros() : 0, rows_per_rank);
     transpose_result t, tt;
     prepare_result(t.m, rows_per_rank, expect);
     prepare_result(tt.m, rows_per_rank, a.nonzeros());

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -189,11 +190,12 @@ public:
             total += d;
         }
         draws[rows] = total;
-        std::vector<entry> scratch(total);
+        // Uninitialised: first touched by the parallel loop below.
+        const auto scratch = std::make_unique_for_overwrite<entry[]>(total);
         std::vector<std::uint64_t> kept(rows + 1, 0);
         tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, rows), [&](const auto& r) {
             for (std::uint64_t i = r.begin(); i != r.end(); ++i) {
-                std::span<entry> row(scratch.data() + draws[i], draws[i + 1] - draws[i]);
+                std::span<entry> row(scratch.get() + draws[i], draws[i + 1] - draws[i]);
                 draw_row(first_row + i, row);
                 std::sort(row.begin(), row.end(), [](const entry& a, const entry& b) { return a.col < b.col; });
                 auto end = std::unique(row.begin(), row.end(),
@@ -211,7 +213,7 @@ public:
         m.val.resize(m.ptr[rows]);
         tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, rows), [&](const auto& r) {
             for (std::uint64_t i = r.begin(); i != r.end(); ++i) {
-                const entry* from = scratch.data() + draws[i];
+                const entry* from = scratch.get() + draws[i];
                 for (std::uint64_t j = m.ptr[i], k = 0; j < m.ptr[i + 1]; ++j, ++k) {
                     m.col[j] = from[k].col;
                     m.val[j] = from[k].val;
@@ -258,24 +260,29 @@ private:
     std::uint32_t t0_ = 0, t1_ = 0;
 };
 
-/// Builds a CSR block (rows [first_row, first_row + rows)) from triples whose
-/// `row` is already local (0-based) and `col` global: counting sort by row into
-/// `scratch`, then every row sorted by column with oneTBB and split into the
-/// column and value arrays.  `scratch` and `fill` are reusable buffers.
-/// Returns false if a triple's row is out of range (it is then dropped).
-inline bool build_csr(std::span<const triple> in, std::uint64_t n, std::uint64_t first_row, std::uint64_t rows,
-                      csr& out, std::vector<entry>& scratch, std::vector<std::uint64_t>& fill) {
+/// Builds a CSR block (rows [first_row, first_row + rows)) from lists of
+/// triples whose `row` is already local (0-based) and `col` global: a stable
+/// counting sort by row into `scratch` (lists in order), then, with oneTBB,
+/// every row is sorted by column — only if it is not sorted already, which it
+/// is when every list arrived in column order and the lists are in ascending
+/// column ranges — and split into the column and value arrays.  `scratch` and
+/// `fill` are reusable buffers.  Returns false if a triple's row is out of
+/// range (it is then dropped).
+inline bool build_csr(std::span<const std::vector<triple>> lists, std::uint64_t n, std::uint64_t first_row,
+                      std::uint64_t rows, csr& out, std::vector<entry>& scratch, std::vector<std::uint64_t>& fill) {
     out.n = n;
     out.first_row = first_row;
     out.rows = rows;
     out.ptr.assign(rows + 1, 0);
     bool ok = true;
     std::uint64_t* ptr = out.ptr.data();
-    for (const triple& t : in) {
-        if (t.row < rows) {
-            ++ptr[t.row + 1];
-        } else {
-            ok = false;
+    for (const std::vector<triple>& list : lists) {
+        for (const triple& t : list) {
+            if (t.row < rows) {
+                ++ptr[t.row + 1];
+            } else {
+                ok = false;
+            }
         }
     }
     for (std::uint64_t i = 0; i < rows; ++i) ptr[i + 1] += ptr[i];
@@ -284,16 +291,19 @@ inline bool build_csr(std::span<const triple> in, std::uint64_t n, std::uint64_t
     fill.assign(ptr, ptr + rows);
     entry* slot = scratch.data();
     std::uint64_t* next = fill.data();
-    for (const triple& t : in) {
-        if (t.row < rows) slot[next[t.row]++] = entry{t.col, t.val};
+    for (const std::vector<triple>& list : lists) {
+        for (const triple& t : list) {
+            if (t.row < rows) slot[next[t.row]++] = entry{t.col, t.val};
+        }
     }
     out.col.resize(nnz);
     out.val.resize(nnz);
+    const auto by_col = [](const entry& x, const entry& y) { return x.col < y.col; };
     tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, rows, 1024), [&](const auto& r) {
         for (std::uint64_t i = r.begin(); i != r.end(); ++i) {
             entry* b = slot + ptr[i];
             entry* e = slot + ptr[i + 1];
-            std::sort(b, e, [](const entry& x, const entry& y) { return x.col < y.col; });
+            if (!std::is_sorted(b, e, by_col)) std::sort(b, e, by_col);
             std::uint32_t* c = out.col.data() + ptr[i];
             double* v = out.val.data() + ptr[i];
             for (entry* q = b; q != e; ++q, ++c, ++v) {

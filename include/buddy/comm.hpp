@@ -40,8 +40,11 @@ public:
     /// Initialises MPI if nobody has yet (and then finalises it at destruction),
     /// applies BUDDY_* variables and removes --buddy-* flags from argv.
     comm(int* argc, char*** argv);
+    /// `settings` is the base; BUDDY_* variables that are set override it, and
+    /// --buddy-* flags override both.
     comm(int* argc, char*** argv, config settings);
-    /// Uses an existing communicator (duplicated); MPI must be initialised.
+    /// Uses an existing communicator (duplicated); MPI must be initialised and
+    /// is left initialised.
     explicit comm(MPI_Comm world);
     comm(MPI_Comm world, config settings);
     ~comm();
@@ -57,8 +60,12 @@ public:
     /// Runs handler(comm&, args...) on rank `dest`, some time before the next
     /// barrier() there returns.  `handler` is a captureless lambda or a function
     /// of the main executable; args are trivially copyable values, or std::vector,
-    /// std::string or std::span of trivially copyable elements (a span arrives as
-    /// std::span<const T>, valid during the call).  Never waits for the message.
+    /// std::string, std::string_view or std::span of trivially copyable elements
+    /// (a span arrives as std::span<const T>, a string_view as std::string_view,
+    /// both valid during the call).  Never waits for the message.  When its batch
+    /// is full it may run incoming handlers before it returns: memory that a span
+    /// or string_view argument points at must stay valid during the call.
+    /// A handler that throws ends the job (its batch cannot be half-delivered).
     template <typename Handler, typename... Args>
     void async(int dest, Handler handler, const Args&... args);
 
@@ -128,13 +135,21 @@ inline void comm::async(int dest, Handler handler, const Args&... args) {
         if (static_cast<unsigned>(dest) >= static_cast<unsigned>(size_)) [[unlikely]] bad_destination(dest);
         if (payload > max_payload_) [[unlikely]] oversized(payload);
 
-        const std::size_t header = wire::header_bytes_for(payload);
-        const std::size_t bytes = wire::align_up(header + payload);
+        std::size_t header = wire::header_bytes_for(payload);
+        std::size_t bytes = wire::align_up(header + payload);
         const std::uint32_t lane_index = lane_of_[dest];
         detail::lane* l = &lanes_[lane_index];
-        if (static_cast<std::size_t>(l->limit - l->cursor) < bytes) [[unlikely]] {
+        while (static_cast<std::size_t>(l->limit - l->cursor) < bytes) [[unlikely]] {
+            // make_room may run handlers; if one of them changed a container
+            // passed here, size it again so the encoding fits what was reserved.
             make_room(lane_index, bytes);
             l = &lanes_[lane_index];
+            if constexpr (!detail::all_fixed_v<Args...>) {
+                payload = detail::payload_size(0, args...);
+                if (payload > max_payload_) oversized(payload);
+                header = wire::header_bytes_for(payload);
+                bytes = wire::align_up(header + payload);
+            }
         }
         std::byte* const record = l->cursor;
         std::byte* const body = wire::write_header(record, static_cast<std::uint32_t>(dest), id, payload);
@@ -154,16 +169,20 @@ inline void comm::async_function(int dest, Handler fn, const Args&... args) {
                   "these arguments (a std::span arrives as std::span<const T>)");
     const std::uint16_t id = detail::function_handler<Handler, std::remove_cvref_t<Args>...>::id;
     const std::uint64_t offset = detail::function_offset(reinterpret_cast<const void*>(fn));
-    const std::size_t payload = detail::payload_size(sizeof offset, args...);
+    std::size_t payload = detail::payload_size(sizeof offset, args...);
     if (static_cast<unsigned>(dest) >= static_cast<unsigned>(size_)) [[unlikely]] bad_destination(dest);
     if (payload > max_payload_) [[unlikely]] oversized(payload);
-    const std::size_t header = wire::header_bytes_for(payload);
-    const std::size_t bytes = wire::align_up(header + payload);
+    std::size_t header = wire::header_bytes_for(payload);
+    std::size_t bytes = wire::align_up(header + payload);
     const std::uint32_t lane_index = lane_of_[dest];
     detail::lane* l = &lanes_[lane_index];
-    if (static_cast<std::size_t>(l->limit - l->cursor) < bytes) [[unlikely]] {
-        make_room(lane_index, bytes);
+    while (static_cast<std::size_t>(l->limit - l->cursor) < bytes) [[unlikely]] {
+        make_room(lane_index, bytes);  // may run handlers: size the arguments again
         l = &lanes_[lane_index];
+        payload = detail::payload_size(sizeof offset, args...);
+        if (payload > max_payload_) oversized(payload);
+        header = wire::header_bytes_for(payload);
+        bytes = wire::align_up(header + payload);
     }
     std::byte* const record = l->cursor;
     std::byte* const body = wire::write_header(record, static_cast<std::uint32_t>(dest), id, payload);

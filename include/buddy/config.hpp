@@ -54,6 +54,8 @@ struct config {
 
     /// Defaults overridden by BUDDY_* environment variables; throws config_error.
     static config from_env();
+    /// Overrides the knobs whose BUDDY_* variable is set; throws config_error.
+    void apply_env();
     /// Applies --buddy-<name>=VALUE / --buddy-<name> VALUE flags and removes them
     /// from argv (argc updated); throws config_error.
     void apply_args(int* argc, char*** argv);

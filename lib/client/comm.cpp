@@ -33,27 +33,25 @@ comm::comm(int* argc, char*** argv) : comm(argc, argv, config{}) {}
 comm::comm(int* argc, char*** argv, config settings) {
     const bool own = initialise_mpi(argc, argv);
     try {
-        // Environment first, flags override it; an explicitly passed config is
-        // the base only when no BUDDY_* variable or flag says otherwise.
-        config merged = config::from_env();
-        if (!(settings.where == config{}.where && settings.granularity == config{}.granularity &&
-              settings.depth == config{}.depth && settings.max_message == config{}.max_message)) {
-            merged = settings;
-        }
-        merged.apply_args(argc, argv);
-        start(MPI_COMM_WORLD, merged, own);
+        // The settings given are the base; BUDDY_* variables that are set
+        // override them (an operator tunes without recompiling); --buddy-* flags
+        // override both.
+        settings.apply_env();
+        settings.apply_args(argc, argv);
+        start(MPI_COMM_WORLD, std::move(settings), own);
     } catch (...) {
         finalise_if_owned(own);
         throw;
     }
 }
 
-comm::comm(MPI_Comm world) : comm(world, config::from_env()) {}
+comm::comm(MPI_Comm world) : comm(world, config{}) {}
 
 comm::comm(MPI_Comm world, config settings) {
     int initialised = 0;
     MPI_Initialized(&initialised);
     if (!initialised) throw std::logic_error("buddy::comm(MPI_Comm): MPI is not initialised");
+    settings.apply_env();  // as above: set BUDDY_* variables override the settings given
     start(world, std::move(settings), false);
 }
 

@@ -134,11 +134,15 @@ std::size_t parse_bytes(std::string_view text, std::string_view knob_name) {
 
 config config::from_env() {
     config c;
+    c.apply_env();
+    return c;
+}
+
+void config::apply_env() {
     for (const knob& k : knobs) {
         const std::string var = env_name(k.name);
-        if (const char* v = std::getenv(var.c_str())) k.apply(c, v, var);
+        if (const char* v = std::getenv(var.c_str())) k.apply(*this, v, var);
     }
-    return c;
 }
 
 void config::apply_args(int* argc, char*** argv) {

@@ -13,15 +13,21 @@
 namespace buddy::detail {
 
 namespace {
-// FNV-1a over the registry: ranks of one binary register the same handlers in
-// the same order, so they agree on this value.
+// FNV-1a over the registry: ranks of one binary register the same handlers, in
+// the same order, at the same code offsets, so they agree on this value.
 std::uint64_t registry_fingerprint() {
     std::uint64_t h = 0xcbf29ce484222325ull;
     auto mix = [&](unsigned char c) { h = (h ^ c) * 0x100000001b3ull; };
     const handler_entry* table = handler_table();
+    const std::uintptr_t base = main_code().base;
     for (std::size_t i = 0; i < handler_count(); ++i) {
         for (char c : table[i].name) mix(static_cast<unsigned char>(c));
         mix(0);
+        // The trampoline's place in the code: two builds of the same source with
+        // a different layout must not pass for one binary (function handlers
+        // travel as code offsets).
+        const std::uintptr_t offset = reinterpret_cast<std::uintptr_t>(table[i].call) - base;
+        for (int b = 0; b < 8; ++b) mix(static_cast<unsigned char>(offset >> (8 * b)));
     }
     return h;
 }
@@ -86,7 +92,14 @@ runtime::~runtime() { finish(); }
 void runtime::finish() noexcept {
     if (finished_) return;
     finished_ = true;
-    if (std::uncaught_exceptions() == 0) {
+    if (std::uncaught_exceptions() != 0) {
+        // This rank is unwinding: it cannot take part in the final barrier, and
+        // the other ranks may already be in it (or in the next one) waiting for
+        // it.  Ending the job is the only way none of them waits forever.
+        fatal("buddy::comm destroyed while an exception propagates; ending the job so that no rank "
+              "waits for this one");
+    }
+    {
         try {
             barrier();  // nothing sent is lost at exit
             if (!settings_.report_path.empty()) {
@@ -140,11 +153,22 @@ void runtime::deliver(std::span<const std::byte> batch, const char* from) {
     // it having run changes nothing; a router, which must survive bad input,
     // checks the whole batch first instead.
     const handler_entry* const table = handler_table();
+    std::uint16_t running = 0;
     ++nesting_;
-    const wire::parse_result r = wire::for_each_checked_record(
-        batch, limits_, [&](const wire::record_header& h, const std::byte* payload, std::size_t bytes) {
-            table[h.handler].call(owner_, payload, bytes);
-        });
+    wire::parse_result r;
+    try {
+        r = wire::for_each_checked_record(
+            batch, limits_, [&](const wire::record_header& h, const std::byte* payload, std::size_t bytes) {
+                running = h.handler;
+                table[h.handler].call(owner_, payload, bytes);
+            });
+    } catch (const std::exception& e) {
+        // The rest of the batch, and whatever the handler was doing, is lost: the
+        // job's answer cannot be right, so it ends here, naming the handler.
+        fatal("handler " + std::string(table[running].name) + " threw: " + e.what());
+    } catch (...) {
+        fatal("handler " + std::string(table[running].name) + " threw a non-standard exception");
+    }
     --nesting_;
     if (!r) [[unlikely]] {
         if (r.error == wire::parse_errc::unknown_handler) {

@@ -22,7 +22,14 @@ int main(int argc, char** argv) {
     bool ok = true;
     {
         buddy::comm world(MPI_COMM_WORLD);
-        buddy::comm group(half);
+        buddy::config given;
+        given.timeout_seconds = 7;
+        given.depth = 2;
+        buddy::comm group(half, given);
+        // Settings given in code stay, except where a BUDDY_* variable is set
+        // (the test sets BUDDY_DEPTH=3).
+        ok = ok && group.settings().timeout_seconds == 7 && group.settings().depth == 3;
+        if (!ok && rank == 0) std::printf("sub_comm: explicit settings lost\n");
         const int rounds = 2000;
         for (int i = 0; i < rounds; ++i) {
             world.async((world.rank() + i) % world.size(),
@@ -41,7 +48,7 @@ int main(int argc, char** argv) {
         group.barrier();
         std::uint64_t mine[3] = {g_world_hits, g_half_hits, g_wrong}, total[3];
         MPI_Allreduce(mine, total, 3, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
-        ok = total[0] == static_cast<std::uint64_t>(rounds) * static_cast<std::uint64_t>(size) &&
+        ok = ok && total[0] == static_cast<std::uint64_t>(rounds) * static_cast<std::uint64_t>(size) &&
              total[1] == static_cast<std::uint64_t>(rounds) * static_cast<std::uint64_t>(size) && total[2] == 0;
         if (rank == 0)
             std::printf("sub_comm: world %llu, halves %llu, wrong %llu: %s\n",

@@ -78,6 +78,17 @@ TEST_CASE("environment values apply") {
     CHECK(cfg.verbose);
 }
 
+TEST_CASE("apply_env overrides only the knobs whose variable is set") {
+    env_guard g("BUDDY_DEPTH", "3");
+    config c;
+    c.timeout_seconds = 5;
+    c.granularity = 4096;
+    c.apply_env();
+    CHECK(c.depth == 3);
+    CHECK(c.timeout_seconds == doctest::Approx(5));
+    CHECK(c.granularity == 4096);
+}
+
 TEST_CASE("bad values for every kind of knob are refused") {
     {
         env_guard g("BUDDY_PLACEMENT", "gpu");

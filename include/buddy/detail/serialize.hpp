@@ -14,6 +14,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -127,6 +128,30 @@ struct codec<std::string> {
         std::size_t n;
         if (!layout::locate(base, at, end, data, n)) return false;
         out.assign(data, n);
+        return true;
+    }
+};
+
+/// A string_view is sent like a string and received as a std::string_view into
+/// the received batch (valid during the handler call).  Without this it would be
+/// copied as a trivially copyable (pointer, length) pair: a pointer into the
+/// sender's memory.
+template <>
+struct codec<std::string_view> {
+    using layout = sequence_layout<char>;
+    using decoded = std::string_view;
+    static constexpr bool fixed = false;
+    static constexpr std::size_t advance(std::size_t at, const std::string_view& s) noexcept {
+        return layout::advance(at, s.size());
+    }
+    static std::byte* encode(std::byte* base, std::byte* at, const std::string_view& s) noexcept {
+        return layout::encode(base, at, s.data(), s.size());
+    }
+    static bool decode(const std::byte* base, const std::byte*& at, const std::byte* end, decoded& out) noexcept {
+        const char* data;
+        std::size_t n;
+        if (!layout::locate(base, at, end, data, n)) return false;
+        out = decoded(data, n);
         return true;
     }
 };

@@ -347,12 +347,19 @@ bool forwarder::receive() {
         }
         arrived_.push_back(arrived{rb, &j, 0});
     }
-    // Deliver in arrival order; a batch whose destination ring is full waits.
-    while (!arrived_.empty()) {
-        if (!distribute(arrived_.front())) break;
-        receiver_.release(arrived_.front().rb);
-        arrived_.pop_front();
-        moved = true;
+    // Deliver in arrival order, but a batch whose destination ring is full waits
+    // alone: later batches (for other ranks) go past it, so one slow rank does
+    // not stall delivery to the rest of the node.
+    for (auto it = arrived_.begin(); it != arrived_.end();) {
+        const std::size_t before = it->offset;
+        if (distribute(*it)) {
+            receiver_.release(it->rb);
+            it = arrived_.erase(it);
+            moved = true;
+        } else {
+            moved |= it->offset != before;
+            ++it;
+        }
     }
     return moved;
 }

@@ -25,6 +25,25 @@ line=$(BUDDY_DEPTH=1 BUDDY_GRANULARITY=128 run_mpi 60 4 -x BUDDY_DEPTH -x BUDDY_
        "$H" --updates 20000 --table 64 --json | tail -n 1)
 expect_verified "$line" "histogram depth=1 granularity=128 n=4"
 
+# The counter report: one entry per rank, totals that match the messages sent
+# (two passes: add, then subtract), and the human table with --stats.
+report=$(mktemp --suffix=.json)
+trap 'rm -f "$report"' EXIT
+out=$(BUDDY_REPORT=$report run_mpi 60 3 -x BUDDY_REPORT "$H" --updates 10000 --stats --json)
+expect_verified "$(tail -n 1 <<<"$out")" "histogram with BUDDY_REPORT"
+python3 - "$report" <<'PY' || fail "report content"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["placement"] == "inproc", r["placement"]
+assert [x["rank"] for x in r["ranks"]] == [0, 1, 2], r["ranks"]
+t = r["total"]
+assert t["messages_sent"] == 2 * 3 * 10000, t
+assert t["messages_handled"] == t["messages_sent"], t
+assert t["batches_sent"] >= 1 and t["barriers"] >= 6, t
+PY
+grep -q "^total " <<<"$out" || fail "--stats printed no counter table: $out"
+echo "ok: counter report (JSON file and table)"
+
 # Flags on the command line instead of the environment.
 line=$(run_mpi 60 2 "$H" --buddy-granularity=2K --buddy-depth=2 --updates 10000 --json | tail -n 1)
 expect_verified "$line" "histogram with --buddy-* flags"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # All five workloads x {mpi, inproc, host} at 2 ranks (default), REPS runs each
-# (default 5), in one invocation.  Prints the median rate (each app's own
-# `rate`: messages/s, or segments/s for quicksilver's figure of merit `fom`),
-# min and max, and the ratios buddy/mpi (inproc over mpi) and host/inproc.
+# (default 5), in one invocation.  Prints the median time of the timed phase
+# with min and max, the median rate (each app's own `rate`, or segments/s for
+# quicksilver's figure of merit `fom`), and two speedups computed from the
+# median times (above 1: faster): inproc over mpi, and host over inproc.
+# Rates are not compared across modes: an app may send one message per row
+# segment in buddy mode where its MPI baseline counts nonzeros.
 #   perf/apps_matrix.sh [--reps R] [--ranks N] [--apps "histogram transpose"] [--size small|default]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +45,7 @@ configs = [("mpi", "inproc"), ("buddy", "inproc"), ("buddy", "host")]
 rows = {}
 for app in apps:
     for mode, placement in configs:
-        rates = []
+        rates, times = [], []
         for _ in range(reps):
             cmd = ["timeout", "600", "mpirun", "-n", ranks, "--oversubscribe", "--bind-to", "none",
                    "-x", f"BUDDY_PLACEMENT={placement}", f"{build}/apps/{app}", "--mode", mode, "--json"] + args[app]
@@ -55,17 +58,19 @@ for app in apps:
             if not d.get("verified"):
                 sys.exit(f"not verified: {' '.join(cmd)}\n{lines[-1]}")
             rates.append(float(d.get("fom", d["rate"])) if app == "quicksilver" else float(d["rate"]))
-        rows[(app, mode, placement)] = rates
+            times.append(float(d["seconds"]))
+        rows[(app, mode, placement)] = (times, rates)
 name = lambda m, p: "mpi" if m == "mpi" else p
-print(f"apps at {ranks} ranks, {reps} runs each; rate = messages/s (quicksilver: segments/s)")
-print(f"{'app':<13} {'config':<7} {'median':>11} {'min':>11} {'max':>11} {'buddy/mpi':>10} {'host/inproc':>12}")
+print(f"apps at {ranks} ranks, {reps} runs each; seconds of the timed phase; rate = messages/s (quicksilver: segments/s)")
+print(f"{'app':<13} {'config':<7} {'median s':>9} {'min s':>9} {'max s':>9} {'rate':>10} {'vs mpi':>7} {'host vs inproc':>15}")
 for app in apps:
-    mpi = statistics.median(rows[(app, "mpi", "inproc")])
-    inproc = statistics.median(rows[(app, "buddy", "inproc")])
+    t_mpi = statistics.median(rows[(app, "mpi", "inproc")][0])
+    t_inproc = statistics.median(rows[(app, "buddy", "inproc")][0])
     for mode, placement in configs:
-        r = rows[(app, mode, placement)]
-        med = statistics.median(r)
-        bm = f"{med / mpi:.2f}" if mode == "buddy" else ""
-        hi = f"{med / inproc:.2f}" if placement == "host" else ""
-        print(f"{app:<13} {name(mode, placement):<7} {med:>11.4g} {min(r):>11.4g} {max(r):>11.4g} {bm:>10} {hi:>12}")
+        times, rates = rows[(app, mode, placement)]
+        t = statistics.median(times)
+        vs_mpi = f"{t_mpi / t:.2f}" if mode == "buddy" else ""
+        vs_inproc = f"{t_inproc / t:.2f}" if placement == "host" else ""
+        print(f"{app:<13} {name(mode, placement):<7} {t:>9.4f} {min(times):>9.4f} {max(times):>9.4f} "
+              f"{statistics.median(rates):>10.3g} {vs_mpi:>7} {vs_inproc:>15}")
 PY

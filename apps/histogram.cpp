@@ -134,12 +134,7 @@ int main(int argc, char** argv) {
     cli.add_flag("--json", json, "print one JSON object as the last line");
     cli.add_flag("--stats", stats, "print buddy's per-rank counter table");
     cli.add_flag("--corrupt", corrupt, "debug: corrupt one received value to prove verification fails");
-    try {
-        cli.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        const int code = cli.exit(e, world.rank() == 0 ? std::cout : std::cerr, std::cerr);
-        return code;
-    }
+    if (const auto status = apps::parse_command_line(cli, argc, argv, world.rank())) return *status;
     if (chunk > updates) chunk = updates;
 
     state s;

@@ -198,12 +198,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     cli.add_flag("--json", json, "print one JSON result line");
     cli.add_flag("--corrupt", corrupt, "debug: corrupt one received value to prove verification fails");
-    try {
-        cli.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        std::ostringstream sink;
-        return rank == 0 ? cli.exit(e) : cli.exit(e, sink, sink);
-    }
+    if (const auto status = apps::parse_command_line(cli, argc, argv, rank)) return *status;
     if (static_cast<std::uint64_t>(ranks) >= (std::uint64_t{1} << (64 - slot_bits))) {
         if (rank == 0) std::cerr << "index_gather: too many ranks\n";
         return 1;

@@ -236,13 +236,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1ull, 1ull << 24));
     app.add_flag("--json", json, "print one JSON result line (rank 0)");
     app.add_flag("--corrupt", corrupt, "debug: corrupt one received value to prove verification fails");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        std::ostringstream quiet;  // only rank 0 speaks
-        const int rc = me == 0 ? app.exit(e) : app.exit(e, quiet, quiet);
-        return rc == 0 ? 0 : 2;
-    }
+    if (const auto status = apps::parse_command_line(app, argc, argv, me)) return *status == 0 ? 0 : 2;
 
     std::optional<tbb::global_control> tbb_limit;
     if (threads > 0) tbb_limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));

@@ -407,12 +407,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     cli.add_flag("--json", json, "print one JSON result line");
     cli.add_flag("--corrupt", corrupt, "debug: corrupt one received value to prove verification fails");
-    try {
-        cli.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        std::ostringstream sink;
-        return rank == 0 ? cli.exit(e) : cli.exit(e, sink, sink);
-    }
+    if (const auto status = apps::parse_command_line(cli, argc, argv, rank)) return *status;
     const std::uint64_t n = rows_per_rank * static_cast<std::uint64_t>(ranks);
     if (n > 0xFFFFFFFFull) {
         if (rank == 0) std::cerr << "transpose: n = rows-per-rank x ranks must be below 2^32\n";

@@ -541,21 +541,11 @@ int main(int argc, char** argv) try {
             ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 28));
         app.add_flag("--json", o.json, "print one JSON result line");
         app.add_flag("--corrupt", o.corrupt, "debug: corrupt one received value to prove verification fails");
-        bool parsed = false;
-        try {
-            app.parse(argc, argv);
+        const auto status = apps::parse_command_line(app, argc, argv, world.rank(), [&] {
             if (o.a + o.b + o.c > 1.0) throw CLI::ValidationError("--a + --b + --c must not exceed 1");
-            parsed = true;
-        } catch (const CLI::ParseError& e) {
-            // Every rank parses the same arguments, so all leave with the same status; rank 0 speaks.
-            if (world.rank() == 0) {
-                rc = app.exit(e);
-            } else {
-                std::ostringstream quiet;
-                rc = app.exit(e, quiet, quiet);
-            }
-        }
-        if (parsed) {
+        });
+        if (status) rc = *status;
+        if (!status) {
             try {
                 rc = run(world, o);
             } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 // that verification bites.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <mpi.h>
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -19,6 +21,24 @@
 namespace apps {
 
 __extension__ typedef unsigned __int128 uint128_t;  // GCC/Clang extension, used for one multiply
+
+/// Parses the command line.  On --help or a bad flag, rank 0 prints CLI11's
+/// message (every rank parses the same arguments, so the others stay quiet)
+/// and the status to leave main() with is returned; nullopt means "go on".
+/// `extra_check` runs after parsing and may throw CLI::ValidationError.
+template <typename Check = void (*)()>
+inline std::optional<int> parse_command_line(CLI::App& cli, int argc, char** argv, int rank,
+                                             Check extra_check = [] {}) {
+    try {
+        cli.parse(argc, argv);
+        extra_check();
+        return std::nullopt;
+    } catch (const CLI::ParseError& e) {
+        if (rank == 0) return cli.exit(e);
+        std::ostringstream quiet;
+        return cli.exit(e, quiet, quiet);
+    }
+}
 
 /// Wall-clock seconds (MPI_Wtime is the job-wide clock baselines also use).
 inline double now() { return MPI_Wtime(); }

@@ -90,8 +90,12 @@ public:
     const char* placement_name() const noexcept;
 
 private:
-    template <typename Handler, typename... Args>
-    void async_function(int dest, Handler fn, const Args&... args);
+    /// Writes one record into dest's lane: the shared body of async().
+    /// `size_of()` gives the payload bytes; `encode(body)` writes the payload
+    /// and returns its end.  Fixed: the size cannot change; Aligned: the
+    /// payload is a multiple of 8 bytes, so no padding is written.
+    template <bool Fixed, bool Aligned, typename SizeOf, typename Encode>
+    void append(int dest, std::uint16_t id, SizeOf size_of, Encode encode);
 
     // Slow paths, out of line.
     void make_room(std::uint32_t lane_index, std::size_t record_bytes);
@@ -115,7 +119,18 @@ template <typename Handler, typename... Args>
 inline void comm::async(int dest, Handler handler, const Args&... args) {
     using H = std::remove_cvref_t<Handler>;
     if constexpr (detail::is_function_pointer_v<H>) {
-        async_function(dest, handler, args...);
+        static_assert(std::is_invocable_v<H, comm&, detail::decoded_t<Args>&...>,
+                      "buddy::comm::async: the function cannot be called as fn(comm&, args...) with "
+                      "these arguments (a std::span arrives as std::span<const T>)");
+        // The record carries the function's code offset, then the arguments.
+        const std::uint64_t offset = detail::function_offset(reinterpret_cast<const void*>(handler));
+        append<false, false>(
+            dest, detail::function_handler<H, std::remove_cvref_t<Args>...>::id,
+            [&] { return detail::payload_size(sizeof offset, args...); },
+            [&](std::byte* body) {
+                std::memcpy(body, &offset, sizeof offset);
+                return detail::encode_all(body, body + sizeof offset, args...);
+            });
     } else {
         static_assert(std::is_empty_v<H> && std::is_default_constructible_v<H>,
                       "buddy::comm::async: the handler must be a captureless lambda or a function; "
@@ -124,52 +139,20 @@ inline void comm::async(int dest, Handler handler, const Args&... args) {
                       "buddy::comm::async: the handler cannot be called as handler(comm&, args...) "
                       "with these arguments (a std::span arrives as std::span<const T>)");
         (void)handler;
-        const std::uint16_t id = detail::lambda_handler<H, std::remove_cvref_t<Args>...>::id;
-
-        std::size_t payload;
-        if constexpr (detail::all_fixed_v<Args...>) {
-            payload = detail::fixed_payload_size_v<Args...>;
-        } else {
-            payload = detail::payload_size(0, args...);
-        }
-        if (static_cast<unsigned>(dest) >= static_cast<unsigned>(size_)) [[unlikely]] bad_destination(dest);
-        if (payload > max_payload_) [[unlikely]] oversized(payload);
-
-        std::size_t header = wire::header_bytes_for(payload);
-        std::size_t bytes = wire::align_up(header + payload);
-        const std::uint32_t lane_index = lane_of_[dest];
-        detail::lane* l = &lanes_[lane_index];
-        while (static_cast<std::size_t>(l->limit - l->cursor) < bytes) [[unlikely]] {
-            // make_room may run handlers; if one of them changed a container
-            // passed here, size it again so the encoding fits what was reserved.
-            make_room(lane_index, bytes);
-            l = &lanes_[lane_index];
-            if constexpr (!detail::all_fixed_v<Args...>) {
-                payload = detail::payload_size(0, args...);
-                if (payload > max_payload_) oversized(payload);
-                header = wire::header_bytes_for(payload);
-                bytes = wire::align_up(header + payload);
-            }
-        }
-        std::byte* const record = l->cursor;
-        std::byte* const body = wire::write_header(record, static_cast<std::uint32_t>(dest), id, payload);
-        std::byte* const end = detail::encode_all(body, body, args...);
-        if constexpr (!detail::all_fixed_v<Args...> || detail::fixed_payload_size_v<Args...> % 8 != 0) {
-            wire::write_padding(end, header + payload);
-        }
-        l->cursor = record + bytes;
-        ++l->records;
+        constexpr bool fixed = detail::all_fixed_v<Args...>;
+        append<fixed, fixed && detail::fixed_payload_size_v<Args...> % 8 == 0>(
+            dest, detail::lambda_handler<H, std::remove_cvref_t<Args>...>::id,
+            [&] {
+                if constexpr (fixed) return detail::fixed_payload_size_v<Args...>;
+                else return detail::payload_size(0, args...);
+            },
+            [&](std::byte* body) { return detail::encode_all(body, body, args...); });
     }
 }
 
-template <typename Handler, typename... Args>
-inline void comm::async_function(int dest, Handler fn, const Args&... args) {
-    static_assert(std::is_invocable_v<Handler, comm&, detail::decoded_t<Args>&...>,
-                  "buddy::comm::async: the function cannot be called as fn(comm&, args...) with "
-                  "these arguments (a std::span arrives as std::span<const T>)");
-    const std::uint16_t id = detail::function_handler<Handler, std::remove_cvref_t<Args>...>::id;
-    const std::uint64_t offset = detail::function_offset(reinterpret_cast<const void*>(fn));
-    std::size_t payload = detail::payload_size(sizeof offset, args...);
+template <bool Fixed, bool Aligned, typename SizeOf, typename Encode>
+inline void comm::append(int dest, std::uint16_t id, SizeOf size_of, Encode encode) {
+    std::size_t payload = size_of();
     if (static_cast<unsigned>(dest) >= static_cast<unsigned>(size_)) [[unlikely]] bad_destination(dest);
     if (payload > max_payload_) [[unlikely]] oversized(payload);
     std::size_t header = wire::header_bytes_for(payload);
@@ -177,18 +160,21 @@ inline void comm::async_function(int dest, Handler fn, const Args&... args) {
     const std::uint32_t lane_index = lane_of_[dest];
     detail::lane* l = &lanes_[lane_index];
     while (static_cast<std::size_t>(l->limit - l->cursor) < bytes) [[unlikely]] {
-        make_room(lane_index, bytes);  // may run handlers: size the arguments again
+        // make_room may run handlers; if one of them changed a container
+        // passed here, size it again so the encoding fits what was reserved.
+        make_room(lane_index, bytes);
         l = &lanes_[lane_index];
-        payload = detail::payload_size(sizeof offset, args...);
-        if (payload > max_payload_) oversized(payload);
-        header = wire::header_bytes_for(payload);
-        bytes = wire::align_up(header + payload);
+        if constexpr (!Fixed) {
+            payload = size_of();
+            if (payload > max_payload_) oversized(payload);
+            header = wire::header_bytes_for(payload);
+            bytes = wire::align_up(header + payload);
+        }
     }
     std::byte* const record = l->cursor;
     std::byte* const body = wire::write_header(record, static_cast<std::uint32_t>(dest), id, payload);
-    std::memcpy(body, &offset, sizeof offset);
-    std::byte* const end = detail::encode_all(body, body + sizeof offset, args...);
-    wire::write_padding(end, header + payload);
+    std::byte* const end = encode(body);
+    if constexpr (!Aligned) wire::write_padding(end, header + payload);
     l->cursor = record + bytes;
     ++l->records;
 }

@@ -33,3 +33,28 @@ expect_verified() {
     [[ $v == true ]] || fail "$2: verified=$v"
     echo "ok: $2"
 }
+
+last_line() { tail -n 1 <<<"$1"; }
+
+# expect_corrupt_fails DESCRIPTION CMD...: CMD runs an app with --corrupt; it
+# must exit non-zero and report verified=false.  Leaves its result line in
+# LAST_LINE for further checks.
+expect_corrupt_fails() {
+    local what=$1 out v rc=0
+    shift
+    out=$("$@" 2>/dev/null) || rc=$?
+    (( rc != 0 )) || fail "$what --corrupt: exit status 0, expected non-zero"
+    LAST_LINE=$(last_line "$out")
+    v=$(json_field "$LAST_LINE" verified) || fail "$what --corrupt: no JSON result line"
+    [[ $v == false ]] || fail "$what --corrupt: verified=$v, expected false"
+    echo "ok: $what --corrupt fails verification (exit $rc)"
+}
+
+# expect_refused DESCRIPTION CMD...: CMD (a bad command line) must exit non-zero.
+expect_refused() {
+    local what=$1 rc=0
+    shift
+    "$@" >/dev/null 2>&1 || rc=$?
+    (( rc != 0 )) || fail "$what: accepted (exit status 0)"
+    echo "ok: $what refused (exit $rc)"
+}

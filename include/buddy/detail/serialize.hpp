@@ -112,42 +112,22 @@ struct codec<std::vector<E, A>> {
     }
 };
 
-template <>
-struct codec<std::string> {
+/// Text: std::string arrives as a std::string (a copy); std::string_view as a
+/// std::string_view into the received batch (valid during the handler call).
+/// Without its own codec a string_view would be copied as a trivially
+/// copyable (pointer, length) pair: a pointer into the sender's memory.
+template <typename Text>
+struct text_codec {
     using layout = sequence_layout<char>;
-    using decoded = std::string;
+    using decoded = Text;
     static constexpr bool fixed = false;
-    static constexpr std::size_t advance(std::size_t at, const std::string& s) noexcept {
+    static constexpr std::size_t advance(std::size_t at, const Text& s) noexcept {
         return layout::advance(at, s.size());
     }
-    static std::byte* encode(std::byte* base, std::byte* at, const std::string& s) noexcept {
+    static std::byte* encode(std::byte* base, std::byte* at, const Text& s) noexcept {
         return layout::encode(base, at, s.data(), s.size());
     }
     static bool decode(const std::byte* base, const std::byte*& at, const std::byte* end, decoded& out) {
-        const char* data;
-        std::size_t n;
-        if (!layout::locate(base, at, end, data, n)) return false;
-        out.assign(data, n);
-        return true;
-    }
-};
-
-/// A string_view is sent like a string and received as a std::string_view into
-/// the received batch (valid during the handler call).  Without this it would be
-/// copied as a trivially copyable (pointer, length) pair: a pointer into the
-/// sender's memory.
-template <>
-struct codec<std::string_view> {
-    using layout = sequence_layout<char>;
-    using decoded = std::string_view;
-    static constexpr bool fixed = false;
-    static constexpr std::size_t advance(std::size_t at, const std::string_view& s) noexcept {
-        return layout::advance(at, s.size());
-    }
-    static std::byte* encode(std::byte* base, std::byte* at, const std::string_view& s) noexcept {
-        return layout::encode(base, at, s.data(), s.size());
-    }
-    static bool decode(const std::byte* base, const std::byte*& at, const std::byte* end, decoded& out) noexcept {
         const char* data;
         std::size_t n;
         if (!layout::locate(base, at, end, data, n)) return false;
@@ -155,6 +135,11 @@ struct codec<std::string_view> {
         return true;
     }
 };
+
+template <>
+struct codec<std::string> : text_codec<std::string> {};
+template <>
+struct codec<std::string_view> : text_codec<std::string_view> {};
 
 /// A span is sent like a vector and received as std::span<const E> pointing into
 /// the received batch: valid for the duration of the handler call, no copy.

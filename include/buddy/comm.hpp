@@ -74,7 +74,9 @@ public:
     void barrier();
 
     /// Runs handlers of messages that have arrived and sends partial batches if
-    /// the rank is otherwise idle.  Never waits.
+    /// the rank is otherwise idle.  Never waits for messages to arrive; sending a
+    /// partial batch may wait for pipeline credit (running handlers meanwhile),
+    /// like async() does when a batch is full.
     void progress();
 
     /// This rank's counters.

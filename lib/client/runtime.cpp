@@ -99,22 +99,20 @@ void runtime::finish() noexcept {
         fatal("buddy::comm destroyed while an exception propagates; ending the job so that no rank "
               "waits for this one");
     }
-    {
-        try {
-            barrier();  // nothing sent is lost at exit
-            if (!settings_.report_path.empty()) {
-                const std::vector<rank_report> all = owner_.gather_stats();
-                if (rank_ == 0) {
-                    std::ofstream out(settings_.report_path);
-                    out << format_json(all, std::string(to_string(settings_.where)));
-                    if (!out) std::fprintf(stderr, "buddy: cannot write report %s\n", settings_.report_path.c_str());
-                }
+    try {
+        barrier();  // nothing sent is lost at exit
+        if (!settings_.report_path.empty()) {
+            const std::vector<rank_report> all = owner_.gather_stats();
+            if (rank_ == 0) {
+                std::ofstream out(settings_.report_path);
+                out << format_json(all, std::string(to_string(settings_.where)));
+                if (!out) std::fprintf(stderr, "buddy: cannot write report %s\n", settings_.report_path.c_str());
             }
-            backend_->drain();
-            MPI_Barrier(world_);  // no rank tears down while another may still send to it
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "buddy: rank %d: error during shutdown: %s\n", rank_, e.what());
         }
+        backend_->drain();
+        MPI_Barrier(world_);  // no rank tears down while another may still send to it
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "buddy: rank %d: error during shutdown: %s\n", rank_, e.what());
     }
     backend_.reset();
     MPI_Comm_free(&world_);

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Across hosts: a cluster of network namespaces (scripts/cluster), each host
+# with its own name, address, /tmp and /dev/shm, so ranks and routers of
+# different hosts share nothing but the network (TCP between hosts).
+#  1. histogram verified on 3 hosts x 2 ranks, inproc and host; the report
+#     places the ranks on three hosts, and host has a router per host;
+#  2. a granularity sweep (64 B, 4K, 1M) across hosts, host placement;
+#  3. quicksilver and transpose verified on 3 hosts x 1 rank, host placement;
+#  4. one host's router killed mid-run: the job ends on every host within
+#     10 s with an error naming that host.
+# Without root (no namespaces) it prints one skip line and exits 77.
+source "$(dirname "$0")/lib.sh"
+
+CLUSTER="$(cd "$(dirname "$0")/../.." && pwd)/scripts/cluster"
+export BUDDY_CLUSTER=ti  # not the default name, so a developer's cluster survives
+OUT=$(mktemp -d "$BUILD_DIR/cluster-test.XXXXXX")  # on the shared file system, not a host's /tmp
+cleanup() {
+    "$CLUSTER" down >/dev/null 2>&1 || true
+    rm -rf "$OUT"
+}
+trap cleanup EXIT
+
+up_rc=0
+"$CLUSTER" up 3 >"$OUT/up.log" 2>&1 || up_rc=$?
+if (( up_rc == 77 )); then cat "$OUT/up.log"; exit 77; fi
+(( up_rc == 0 )) || fail "scripts/cluster up 3: exit $up_rc: $(cat "$OUT/up.log")"
+echo "ok: $(cat "$OUT/up.log")"
+
+# on_cluster SECONDS NPROCS ARGS...: mpirun across the hosts, bounded.
+on_cluster() {
+    local limit=$1 n=$2
+    shift 2
+    timeout --kill-after=5 "$limit" "$CLUSTER" run -- mpirun -n "$n" --map-by node --bind-to none "$@"
+}
+
+HIST="$APPS/histogram"
+
+# ---- 1. histogram, 3 hosts x 2 ranks
+for placement in inproc host; do
+    report="$OUT/report-$placement.json"
+    out=$(on_cluster 90 6 -x BUDDY_PLACEMENT="$placement" -x BUDDY_REPORT="$report" -x BUDDY_VERBOSE=1 \
+          "$HIST" --updates 100000 --json 2>"$OUT/err") ||
+        fail "histogram $placement on 3x2: exit $?: $(tail -n 20 "$OUT/err")"
+    expect_verified "$(last_line "$out")" "histogram $placement on 3 hosts x 2 ranks"
+    hosts=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(" ".join(sorted({x["host"] for x in r["ranks"]})))' "$report") ||
+        fail "histogram $placement: unreadable report $report"
+    [[ $hosts == "h1 h2 h3" ]] || fail "histogram $placement: ranks on hosts '$hosts', expected 'h1 h2 h3'"
+    if [[ $placement == host ]]; then
+        grep -q "3 routers in the job" "$OUT/err" || fail "host: expected one router per host: $(grep router: "$OUT/err")"
+    fi
+    echo "ok: histogram $placement: ranks on $hosts"
+done
+
+# ---- 2. granularity sweep across hosts
+for g in 64 4K 1M; do
+    out=$(on_cluster 90 6 -x BUDDY_PLACEMENT=host -x BUDDY_GRANULARITY="$g" "$HIST" --updates 30000 --json 2>"$OUT/err") ||
+        fail "histogram host granularity $g: exit $?: $(tail -n 20 "$OUT/err")"
+    expect_verified "$(last_line "$out")" "histogram host on 3x2, granularity $g"
+done
+
+# ---- 3. quicksilver and transpose, 3 hosts x 1 rank, host placement
+out=$(on_cluster 120 3 -x BUDDY_PLACEMENT=host "$APPS/quicksilver" --nx 12 --ny 12 --nz 12 --particles 3000 \
+      --cycles 3 --groups 6 --table-mb 4 --seed 5 --json 2>"$OUT/err") ||
+    fail "quicksilver host on 3x1: exit $?: $(tail -n 20 "$OUT/err")"
+expect_verified "$(last_line "$out")" "quicksilver host on 3 hosts x 1 rank"
+out=$(on_cluster 120 3 -x BUDDY_PLACEMENT=host "$APPS/transpose" --avg-degree 12 --seed 5 --rows-per-rank 4000 \
+      --json 2>"$OUT/err") ||
+    fail "transpose host on 3x1: exit $?: $(tail -n 20 "$OUT/err")"
+expect_verified "$(last_line "$out")" "transpose host on 3 hosts x 1 rank"
+
+# ---- 4. one host's router killed
+on_cluster 60 6 -x BUDDY_PLACEMENT=host "$HIST" --updates 400000000 --table 4096 --json >"$OUT/k.out" 2>"$OUT/k.err" &
+job=$!
+victim=""
+for _ in $(seq 1 200); do
+    for p in $(ip netns pids "$BUDDY_CLUSTER-h2" 2>/dev/null); do
+        [[ $(cat "/proc/$p/comm" 2>/dev/null) == buddy-router ]] && { victim=$p; break; }
+    done
+    [[ -n $victim ]] && break
+    sleep 0.05
+done
+[[ -n $victim ]] || { kill -9 "$job" 2>/dev/null; fail "no buddy-router started on h2"; }
+sleep 1  # let the job route for a moment
+kill -9 "$victim"
+t0=$(date +%s.%N)
+rc=0
+wait "$job" || rc=$?
+t1=$(date +%s.%N)
+elapsed=$(python3 -c "print(f'{$t1 - $t0:.2f}')")
+(( rc != 0 )) || fail "router of h2 killed: the job exited 0"
+python3 -c "import sys; sys.exit(0 if $elapsed < 10.0 else 1)" ||
+    fail "router of h2 killed: the job took $elapsed s to end (bound 10 s)"
+grep -q "buddy-router (pid $victim) on node h2" "$OUT/k.err" ||
+    fail "router of h2 killed: no error naming it and its host: $(grep -m3 fatal "$OUT/k.err")"
+for h in h1 h2 h3; do
+    left=$(ip netns pids "$BUDDY_CLUSTER-$h" 2>/dev/null | while read -r p; do
+        [[ $(cat "/proc/$p/comm" 2>/dev/null) == histogram ]] && echo "$p"; done)
+    [[ -z $left ]] || fail "router of h2 killed: ranks still running on $h: $left"
+done
+echo "ok: router of h2 (pid $victim) killed: the job ended on every host after $elapsed s: $(grep -m1 fatal "$OUT/k.err")"
+echo "ok: cluster"

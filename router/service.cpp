@@ -65,7 +65,7 @@ int serve(const router_options& o) {
             numa_list += std::to_string(n);
         }
         std::fprintf(stderr, "buddy-router[%d]: socket %s, %u threads on cores %s (NUMA %s; %s), instance %s, %s\n",
-                     static_cast<int>(getpid()), socket_path.c_str(), o.threads, format_cpu_list(cores.cpus).c_str(),
+                     static_cast<int>(getpid()), listener->address().c_str(), o.threads, format_cpu_list(cores.cpus).c_str(),
                      numa_list.c_str(), cores.why.c_str(), hex_id(instance).c_str(),
                      o.service ? "service" : "exits after its last job");
     }

@@ -30,7 +30,6 @@ public:
     router_thread& operator=(const router_thread&) = delete;
 
     forwarder& fwd() { return fwd_; }
-    int cpu() const { return cpu_; }
 
     /// Runs `fn` on the router thread between two passes and waits for it.
     void call(std::function<void(forwarder&)> fn);

@@ -3,8 +3,8 @@
 #include "buddy/config.hpp"
 #include "buddy/ring/spsc_ring.hpp"
 #include "buddy/router/log.hpp"
-#include "buddy/wire/record.hpp"
 #include "buddy/wire/batch.hpp"
+#include "buddy/wire/record.hpp"
 
 namespace buddy::router {
 

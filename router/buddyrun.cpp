@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "buddy/config.hpp"
-#include "buddy/router/placement.hpp"
+#include "buddy/router/core_pinning.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "buddy/config.hpp"
-#include "buddy/router/placement.hpp"
+#include "buddy/router/core_pinning.hpp"
 #include "buddy/router/service.hpp"
 
 int main(int argc, char** argv) {

@@ -33,7 +33,7 @@ wait_routing() {  # LOG: until the job's table is in (ranks are sending)
     for _ in $(seq 1 200); do grep -q routing "$1" && return 0; sleep 0.05; done
     fail "the job never started routing: $(cat "$1")"
 }
-segments_of() { ls /dev/shm | grep -c "^buddy-$(id -u)-$1-" || true; }
+segments_of() { ls /dev/shm | grep -c "^buddy-$(id -u)-$(hostname)-$1-" || true; }
 
 # ---- 1. router killed
 LOG1="$SOCKDIR/r1.log"

@@ -1,5 +1,5 @@
 // The router's data path without processes: rings in heap memory, two
-// forwarders in one process talking over UCX, and the control codec.
+// forwarders in one process talking over UCX, and core pinning.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
@@ -10,8 +10,7 @@
 #include <vector>
 
 #include "buddy/router/forwarder.hpp"
-#include "buddy/router/placement.hpp"
-#include "buddy/wire/control.hpp"
+#include "buddy/router/core_pinning.hpp"
 
 using namespace buddy;
 
@@ -155,40 +154,6 @@ TEST_CASE("router to router over UCX, and a malformed batch is dropped with a co
     CHECK(hb->failed.load());
     CHECK(receive(r1, 1, 2).empty());  // nothing of it was delivered
     ep.close(rogue, 1.0);
-}
-
-TEST_CASE("control messages round-trip and refuse truncation") {
-    namespace ctl = wire::control;
-    ctl::writer w(ctl::type::hello);
-    ctl::hello h{};
-    h.job = 42;
-    h.rank = 3;
-    h.job_size = 8;
-    w.put(h);
-    const std::vector<std::byte> blob = {std::byte{1}, std::byte{2}, std::byte{3}};
-    w.put_blob(blob);
-    const std::vector<std::byte> m = w.done();
-    ctl::reader r(m);
-    ctl::message_header mh{};
-    REQUIRE(r.open(mh));
-    CHECK(static_cast<ctl::type>(mh.type) == ctl::type::hello);
-    ctl::hello back{};
-    REQUIRE(r.get(back));
-    CHECK(back.job == 42);
-    CHECK(back.rank == 3);
-    std::span<const std::byte> b;
-    REQUIRE(r.get_blob(b));
-    CHECK(b.size() == 3);
-    // Cut short: the header's length disagrees, and reads stop at the end.
-    ctl::reader cut(std::span<const std::byte>(m.data(), m.size() - 8));
-    CHECK_FALSE(cut.open(mh));
-    ctl::reader tiny(std::span<const std::byte>(m.data(), 20));
-    ctl::hello x{};
-    tiny.get(mh);
-    CHECK_FALSE(tiny.get(x));
-    CHECK(ctl::socket_path_for("", 1000, 2) == "/tmp/buddy-1000/router-2.sock");
-    CHECK(ctl::socket_path_for("/x/r-{i}.sock", 1000, 1) == "/x/r-1.sock");
-    CHECK(ctl::socket_path_for("/x/r.sock", 1000, 1) == "/x/r.sock-1");
 }
 
 TEST_CASE("cpu lists and core plans") {

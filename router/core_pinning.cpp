@@ -1,4 +1,4 @@
-#include "buddy/router/placement.hpp"
+#include "buddy/router/core_pinning.hpp"
 
 #include <hwloc.h>
 #include <numa.h>
@@ -130,7 +130,10 @@ std::string format_cpu_list(const std::vector<int>& cpus) {
         while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
         if (!s.empty()) s += ',';
         s += std::to_string(cpus[i]);
-        if (j > i) s += "-" + std::to_string(cpus[j]);
+        if (j > i) {
+            s += '-';  // two appends: GCC 12 misreads "-" + to_string() as an overflow (-Wrestrict)
+            s += std::to_string(cpus[j]);
+        }
         i = j + 1;
     }
     return s;

@@ -1,8 +1,8 @@
-// Control protocol between a rank and its buddy-router (placement host).
+// Control-plane messages between a rank and its buddy-router.
 //
-// Transport: a SOCK_SEQPACKET Unix socket (one message per send, boundaries
-// kept, ordered, reliable), mode 0600 in a 0700 per-user directory; the
-// router also checks the peer's uid (SO_PEERCRED).  Every message is
+// They travel over a `control::channel` (channel.hpp), which delivers whole
+// messages and authenticates the peer; this file only says what the bytes
+// mean.  Every message is
 //
 //   [message_header (16 bytes)][body]
 //
@@ -40,14 +40,15 @@
 #include <type_traits>
 #include <vector>
 
-namespace buddy::wire::control {
+namespace buddy::control {
 
 inline constexpr std::uint32_t magic = 0x4C544442;  // "BDTL" read little-endian
-inline constexpr std::uint16_t version = 1;
+inline constexpr std::uint16_t version = 2;  // 2: names of 128 bytes (they carry the host name)
 /// Largest message either side accepts (tables of big jobs fit comfortably).
 inline constexpr std::size_t max_message_bytes = 1u << 20;
-/// Fixed size of segment and node names in messages (NUL-padded).
-inline constexpr std::size_t name_bytes = 64;
+/// Fixed size of segment and node names in messages (NUL-padded): a host name
+/// (at most 64 bytes on Linux) plus the rest of a segment name fits.
+inline constexpr std::size_t name_bytes = 128;
 
 enum class type : std::uint16_t {
     hello = 1,
@@ -111,10 +112,13 @@ struct job_failed {
 
 inline constexpr std::uint32_t no_rank = 0xFFFFFFFFu;
 
-/// Copies `s` into a fixed NUL-padded name field (truncating).
-inline void set_name(char (&field)[name_bytes], std::string_view s) noexcept {
+/// Copies `s` into a fixed NUL-padded name field.  False (field left empty)
+/// when it does not fit: a truncated segment name would name another segment.
+[[nodiscard]] inline bool set_name(char (&field)[name_bytes], std::string_view s) noexcept {
     std::memset(field, 0, name_bytes);
-    std::memcpy(field, s.data(), s.size() < name_bytes - 1 ? s.size() : name_bytes - 1);
+    if (s.size() >= name_bytes) return false;
+    std::memcpy(field, s.data(), s.size());
+    return true;
 }
 inline std::string get_name(const char (&field)[name_bytes]) {
     std::size_t n = 0;
@@ -157,6 +161,11 @@ public:
     writer& pad() {
         while (buf_.size() % 8 != 0) buf_.push_back(std::byte{0});
         return *this;
+    }
+    /// What follows the header so far: lets a part of a message be built on
+    /// one rank and shipped (with MPI) to the rank that sends the message.
+    std::span<const std::byte> body() const noexcept {
+        return std::span<const std::byte>(buf_).subspan(sizeof(message_header));
     }
     /// The finished message (fills in the length).
     const std::vector<std::byte>& done() {
@@ -228,19 +237,4 @@ inline const char* name_of(type t) noexcept {
     return "unknown";
 }
 
-/// The default socket of router `index` on this node for user `uid`.
-inline std::string default_socket_path(unsigned uid, unsigned index) {
-    return "/tmp/buddy-" + std::to_string(uid) + "/router-" + std::to_string(index) + ".sock";
-}
-
-/// Socket of router `index` when the user names one (`configured`): "{i}" is
-/// replaced by the index; without it, routers after the first get "-<index>" appended.
-inline std::string socket_path_for(const std::string& configured, unsigned uid, unsigned index) {
-    if (configured.empty()) return default_socket_path(uid, index);
-    std::string s = configured;
-    if (const auto at = s.find("{i}"); at != std::string::npos) return s.replace(at, 3, std::to_string(index));
-    if (index == 0) return s;
-    return s + "-" + std::to_string(index);
-}
-
-}  // namespace buddy::wire::control
+}  // namespace buddy::control

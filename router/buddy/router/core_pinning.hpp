@@ -1,4 +1,4 @@
-// Where routers and ranks run on one node (hwloc, libnuma).
+// Core pinning: which cores routers and ranks run on within one node (hwloc, libnuma).
 //
 // Routers go on the cores nearest the NIC that ranks do not use: the NIC's
 // locality set (hwloc PCI / OS device ancestry) is taken from its end, and if

@@ -1,0 +1,105 @@
+// Finding the buddy-router binary and starting it as a detached service.
+#include "router_launcher.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace buddy::detail {
+
+namespace {
+
+bool executable(const std::string& p) { return !p.empty() && access(p.c_str(), X_OK) == 0; }
+
+std::string dir_of(const std::string& p) {
+    const auto at = p.rfind('/');
+    return at == std::string::npos ? "." : p.substr(0, at);
+}
+
+// BUDDY_ROUTER_BIN, next to the application, the build tree's router/, PATH.
+std::string find_router_binary(const config& cfg) {
+    if (!cfg.router_bin.empty()) return cfg.router_bin;
+    char self[PATH_MAX] = {};
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        const std::string d = dir_of(std::string(self, static_cast<std::size_t>(n)));
+        for (const std::string& c : {d + "/buddy-router", d + "/../router/buddy-router", d + "/../../router/buddy-router"})
+            if (executable(c)) return c;
+    }
+    if (const char* path = std::getenv("PATH")) {
+        std::string p = path;
+        std::size_t at = 0;
+        while (at <= p.size()) {
+            const std::size_t colon = std::min(p.find(':', at), p.size());
+            const std::string c = p.substr(at, colon - at) + "/buddy-router";
+            if (executable(c)) return c;
+            at = colon + 1;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string start_router(runtime& rt, const std::string& socket_path, unsigned index, unsigned routers) {
+    const std::string bin = find_router_binary(rt.settings());
+    if (bin.empty())
+        rt.fatal("no buddy-router listens on " + socket_path +
+                 " and none was found to start (set BUDDY_ROUTER_BIN, put buddy-router next to the "
+                 "application or on PATH, or start one: buddy-router --socket " + socket_path + ")");
+    const std::string threads = std::to_string(rt.settings().router_threads);
+    const std::string index_arg = std::to_string(index);
+    const std::string count = std::to_string(routers);
+    const std::string& cores = rt.settings().router_cores;
+    const std::string log = socket_path + ".log";
+    std::vector<std::string> args = {bin, "--socket", socket_path, "--threads", threads, "--index", index_arg,
+                                     "--routers-per-node", count};
+    if (!cores.empty()) {
+        args.push_back("--router-cores");
+        args.push_back(cores);
+    }
+    if (rt.settings().verbose) args.push_back("--verbose");
+    // The socket's directory (0700) must exist for the log.
+    const std::string dir = dir_of(socket_path);
+    ::mkdir(dir.c_str(), 0700);
+    const pid_t child = ::fork();
+    if (child < 0) rt.fatal(std::string("fork for buddy-router failed: ") + std::strerror(errno));
+    if (child == 0) {
+        // Detach twice: the router outlives this rank and is nobody's zombie.
+        ::setsid();
+        if (::fork() != 0) ::_exit(0);
+        const int nul = ::open("/dev/null", O_RDONLY);
+        const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (nul >= 0) ::dup2(nul, 0);
+        if (out >= 0) {
+            ::dup2(out, 1);
+            ::dup2(out, 2);
+        }
+        ::closefrom(3);
+        cpu_set_t all;  // the rank's binding must not confine the router
+        CPU_ZERO(&all);
+        for (int c = 0; c < CPU_SETSIZE; ++c) CPU_SET(c, &all);
+        ::sched_setaffinity(0, sizeof all, &all);
+        std::vector<char*> argv;
+        for (auto& s : args) argv.push_back(s.data());
+        argv.push_back(nullptr);
+        ::execv(bin.c_str(), argv.data());
+        std::fprintf(stderr, "buddy: cannot run %s: %s\n", bin.c_str(), std::strerror(errno));
+        ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return bin;
+}
+
+}  // namespace buddy::detail

@@ -1,0 +1,59 @@
+// The control channel over a SOCK_SEQPACKET Unix socket (placement host).
+//
+// SEQPACKET keeps message boundaries, so one send is one message and the
+// framing is the kernel's; the message header's length is still checked.
+// Peers are authenticated by the kernel: the listener asks for the peer's uid
+// (SO_PEERCRED) and refuses other users.  The socket is mode 0600 and lives
+// in a directory of mode 0700.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "buddy/control/channel.hpp"
+
+namespace buddy::control {
+
+class unix_channel final : public channel {
+public:
+    /// Takes ownership of a connected SOCK_SEQPACKET socket.
+    explicit unix_channel(int fd) noexcept : fd_(fd) {}
+    ~unix_channel() override;
+
+    /// Connects to the listener at `path`; null when none listens there.
+    /// Throws control_error when `path` cannot be a Unix socket address.
+    static std::unique_ptr<unix_channel> connect(const std::string& path);
+
+    [[nodiscard]] bool send(std::span<const std::byte> message, clock::time_point deadline) override;
+    received receive(clock::time_point deadline) override;
+    int readiness_fd() const noexcept override { return fd_; }
+
+private:
+    int fd_;
+    std::vector<std::byte> buffer_;  ///< grows to the largest message received
+};
+
+class unix_listener final : public listener {
+public:
+    /// Listens on `path` (mode 0600), creating its directory (mode 0700).
+    /// `private_dir`: also refuse a directory that is not this user's with
+    /// mode 0700 (for the default, shared /tmp location).  One listener per
+    /// path: `path.lock` stays locked while it lives.  Throws control_error.
+    unix_listener(std::string path, bool private_dir);
+    /// Stops listening and removes the socket.
+    ~unix_listener() override;
+
+    accepted accept() override;
+    int readiness_fd() const noexcept override { return listen_fd_; }
+    const std::string& address() const noexcept override { return path_; }
+
+private:
+    void close_all() noexcept;
+
+    std::string path_;
+    int lock_fd_ = -1;
+    int listen_fd_ = -1;
+};
+
+}  // namespace buddy::control

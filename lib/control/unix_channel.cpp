@@ -1,0 +1,173 @@
+#include "buddy/control/unix_channel.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace buddy::control {
+
+namespace {
+
+// Milliseconds to `deadline` for poll(2), rounded up so a wait never ends
+// early; 0 once it has passed.
+int poll_ms_until(clock::time_point deadline) {
+    const auto left = deadline - clock::now();
+    if (left <= clock::duration::zero()) return 0;
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+    return static_cast<int>(std::min<decltype(ms)>(ms, 3'600'000));
+}
+
+sockaddr_un address_of(const std::string& path) {
+    sockaddr_un a{};
+    if (path.empty() || path.size() >= sizeof a.sun_path)
+        throw control_error("socket path '" + path + "' is not usable for a Unix socket (1 to " +
+                            std::to_string(sizeof a.sun_path - 1) + " bytes)");
+    a.sun_family = AF_UNIX;
+    std::memcpy(a.sun_path, path.c_str(), path.size());
+    return a;
+}
+
+}  // namespace
+
+unix_channel::~unix_channel() { ::close(fd_); }
+
+std::unique_ptr<unix_channel> unix_channel::connect(const std::string& path) {
+    const sockaddr_un a = address_of(path);
+    const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) return nullptr;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return nullptr;
+    }
+    return std::make_unique<unix_channel>(fd);
+}
+
+bool unix_channel::send(std::span<const std::byte> message, clock::time_point deadline) {
+    for (;;) {
+        // Never blocking in send() itself: a router must not hang on one slow rank.
+        const ssize_t n = ::send(fd_, message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n == static_cast<ssize_t>(message.size())) return true;
+        if (n >= 0) {  // SEQPACKET sends all or nothing; anything else is not a message
+            errno = EMSGSIZE;
+            return false;
+        }
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+        const int ms = poll_ms_until(deadline);
+        if (ms == 0) {
+            errno = ETIMEDOUT;
+            return false;
+        }
+        pollfd p{fd_, POLLOUT, 0};
+        if (::poll(&p, 1, ms) < 0 && errno != EINTR) return false;
+    }
+}
+
+received unix_channel::receive(clock::time_point deadline) {
+    received out;
+    for (;;) {
+        pollfd p{fd_, POLLIN, 0};
+        const int ready = ::poll(&p, 1, poll_ms_until(deadline));
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            out.status = receive_status::closed;
+            return out;
+        }
+        if (ready == 0) {
+            if (clock::now() < deadline) continue;
+            out.status = receive_status::timed_out;
+            return out;
+        }
+        // The next message's length without taking it (MSG_TRUNC reports the
+        // whole length); 0 is the end of the stream, since no message is empty.
+        std::byte probe{};
+        const ssize_t size = ::recv(fd_, &probe, 1, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+        if (size < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+        if (size <= 0) {
+            out.status = receive_status::closed;
+            return out;
+        }
+        if (static_cast<std::size_t>(size) > max_message_bytes) {
+            (void)::recv(fd_, &probe, 1, MSG_DONTWAIT);  // takes (and drops) the whole message
+            out.status = receive_status::malformed;
+            return out;
+        }
+        buffer_.resize(static_cast<std::size_t>(size));
+        const ssize_t got = ::recv(fd_, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+        if (got != size) {
+            out.status = got == 0 ? receive_status::closed : receive_status::malformed;
+            return out;
+        }
+        out.body = reader(std::span<const std::byte>(buffer_.data(), buffer_.size()));
+        out.status = out.body.open(out.header) ? receive_status::message : receive_status::malformed;
+        return out;
+    }
+}
+
+unix_listener::unix_listener(std::string path, bool private_dir) : path_(std::move(path)) {
+    const sockaddr_un addr = address_of(path_);
+    try {
+        if (const auto slash = path_.rfind('/'); slash != std::string::npos && slash > 0) {
+            const std::string dir = path_.substr(0, slash);
+            if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+                throw control_error("cannot create " + dir + ": " + std::strerror(errno));
+            struct stat st {};
+            if (private_dir && ::stat(dir.c_str(), &st) == 0 && (st.st_uid != ::getuid() || (st.st_mode & 077) != 0))
+                throw control_error("refusing " + dir + ": it must belong to this user with mode 0700");
+        }
+        // One listener per socket: whoever holds the lock owns the path, so a
+        // socket file found there without the lock is stale and can go.
+        const std::string lock_path = path_ + ".lock";
+        lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
+            throw control_error("another buddy-router already serves " + path_);
+        ::unlink(path_.c_str());
+        listen_fd_ = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        // The socket is born 0600: no window in which another user could connect.
+        const mode_t old = ::umask(0177);
+        const int rc = listen_fd_ < 0 ? -1 : ::bind(listen_fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+        ::umask(old);
+        if (rc != 0 || ::listen(listen_fd_, 256) != 0)
+            throw control_error("cannot listen on " + path_ + ": " + std::strerror(errno));
+        ::chmod(path_.c_str(), 0600);
+    } catch (...) {
+        close_all();
+        throw;
+    }
+}
+
+unix_listener::~unix_listener() { close_all(); }
+
+void unix_listener::close_all() noexcept {
+    if (listen_fd_ >= 0) {
+        ::close(listen_fd_);
+        ::unlink(path_.c_str());  // only a bound listener owns the file
+        listen_fd_ = -1;
+    }
+    if (lock_fd_ >= 0) {
+        ::close(lock_fd_);
+        lock_fd_ = -1;
+    }
+}
+
+listener::accepted unix_listener::accept() {
+    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return {};
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != ::getuid()) {
+        ::close(fd);
+        return {nullptr, "refused a connection from another user (uid " + std::to_string(cred.uid) + ")"};
+    }
+    return {std::make_unique<unix_channel>(fd), {}};
+}
+
+}  // namespace buddy::control

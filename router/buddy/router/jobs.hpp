@@ -1,0 +1,81 @@
+// The jobs a router serves, and the control protocol's state machine.
+//
+// Each rank's session goes hello -> attached -> (the first rank of each
+// router: table, which starts routing the job) -> detach, or dies on the way.
+// A rank that leaves without detaching fails its job: the router threads drop
+// its rings, the job's other ranks get job_failed, and the router keeps
+// serving every other job.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "buddy/control/channel.hpp"
+#include "buddy/router/forwarder.hpp"
+#include "buddy/router/ring_segments.hpp"
+#include "buddy/router/router_thread.hpp"
+
+namespace buddy::router {
+
+/// One rank's control session: its channel, how far it got, its rings.
+struct rank_session {
+    std::unique_ptr<control::channel> channel;
+    bool hello = false, attached = false, detached = false;
+    std::uint64_t job = 0;
+    std::uint32_t rank = 0;
+    std::uint32_t pid = 0;  ///< the rank's process (from its hello)
+    rank_segments rings;
+};
+
+struct job_entry {
+    job_settings s;
+    std::map<std::uint32_t, rank_session*> ranks;  ///< the job's ranks served here
+    bool active = false;                            ///< its table came: being routed
+    std::shared_ptr<job_health> health = std::make_shared<job_health>();
+    bool failure_sent = false;
+};
+
+/// What this router says about itself in replies and messages.
+struct router_identity {
+    std::uint64_t instance = 0;  ///< random: tells routers apart across a job
+    std::string node;            ///< host name
+};
+
+class job_registry {
+public:
+    /// `threads` and `thread_numa` (NUMA node of each thread) outlive the registry.
+    job_registry(router_identity self, std::vector<std::unique_ptr<router_thread>>& threads,
+                 const std::vector<int>& thread_numa, bool verbose);
+
+    /// One message from `s` (already checked by the channel: magic, version, length).
+    void handle(rank_session& s, control::received& m);
+    /// `s` is going away (channel closed, process gone, router stopping).
+    void session_closed(rank_session& s);
+    /// Tells the ranks of jobs that router threads found failed (bad data).
+    void report_thread_failures();
+
+    bool empty() const noexcept { return jobs_.empty(); }
+    bool had_job() const noexcept { return had_job_; }
+
+private:
+    void on_hello(rank_session& s, control::reader& r);
+    void on_attached(rank_session& s);
+    void on_table(rank_session& s, control::reader& r);
+    void on_detach(rank_session& s);
+    void leave(rank_session& s, bool orderly, const std::string& why);
+    void notify_failure(job_entry& j, std::uint32_t dead_rank, const std::string& why);
+    void reply_error(rank_session& s, control::type t, const std::string& why);
+    void send(rank_session& s, std::span<const std::byte> m);
+
+    router_identity self_;
+    std::vector<std::unique_ptr<router_thread>>& threads_;
+    const std::vector<int>& thread_numa_;
+    bool verbose_;
+    std::map<std::uint64_t, job_entry> jobs_;
+    bool had_job_ = false;
+};
+
+}  // namespace buddy::router

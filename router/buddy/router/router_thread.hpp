@@ -1,0 +1,49 @@
+// One router thread: a forwarder on its own core, and the commands the
+// control thread queues for it.
+//
+// The control thread changes what a router thread serves (jobs, ranks) only
+// through call(), whose function the router thread runs between two passes,
+// so the per-record path takes no locks.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "buddy/router/forwarder.hpp"
+
+namespace buddy::router {
+
+class router_thread {
+public:
+    /// Starts the thread, pinned to `cpu` (-1: not pinned).
+    router_thread(std::uint32_t index, const std::string& name, int cpu);
+    /// Stops and joins it.
+    ~router_thread();
+
+    router_thread(const router_thread&) = delete;
+    router_thread& operator=(const router_thread&) = delete;
+
+    forwarder& fwd() { return fwd_; }
+
+    /// Runs `fn` on the router thread between two passes and waits for it.
+    void call(std::function<void(forwarder&)> fn);
+
+private:
+    void run();
+
+    forwarder fwd_;
+    int cpu_;
+    std::mutex mu_;
+    std::vector<std::packaged_task<void()>> queue_;
+    std::atomic<bool> pending_{false};
+    std::atomic<bool> stop_{false};
+    std::thread thread_;  // last: starts after everything above exists
+};
+
+}  // namespace buddy::router

@@ -1,0 +1,197 @@
+#include "buddy/router/jobs.hpp"
+
+#include <unistd.h>
+
+#include "buddy/ring/spsc_ring.hpp"
+#include "buddy/router/hello_validation.hpp"
+#include "buddy/router/log.hpp"
+
+namespace buddy::router {
+
+namespace ctl = control;
+
+job_registry::job_registry(router_identity self, std::vector<std::unique_ptr<router_thread>>& threads,
+                           const std::vector<int>& thread_numa, bool verbose)
+    : self_(std::move(self)), threads_(threads), thread_numa_(thread_numa), verbose_(verbose) {}
+
+void job_registry::send(rank_session& s, std::span<const std::byte> m) {
+    // A deadline already reached: the router never waits on one rank.  A
+    // reply that does not go is the rank's loss: it times out naming us.
+    (void)s.channel->send(m, ctl::clock::now());
+}
+
+void job_registry::reply_error(rank_session& s, ctl::type t, const std::string& why) {
+    ctl::writer w(t, 1);
+    w.put_text(why);
+    send(s, w.done());
+}
+
+void job_registry::handle(rank_session& s, ctl::received& m) {
+    switch (static_cast<ctl::type>(m.header.type)) {
+        case ctl::type::hello: on_hello(s, m.body); break;
+        case ctl::type::attached: on_attached(s); break;
+        case ctl::type::table: on_table(s, m.body); break;
+        case ctl::type::detach: on_detach(s); break;
+        default: log("dropped a control message of unexpected type %s", std::to_string(m.header.type));
+    }
+}
+
+void job_registry::on_hello(rank_session& s, ctl::reader& r) {
+    ctl::hello h{};
+    if (s.hello || !r.get(h)) return reply_error(s, ctl::type::hello_reply, "malformed or repeated hello");
+    std::string bad = hello_settings_refusal(h);
+    if (auto it = jobs_.find(h.job); bad.empty() && it != jobs_.end()) bad = hello_job_refusal(h, it->second);
+    if (!bad.empty()) return reply_error(s, ctl::type::hello_reply, "buddy-router refuses: " + bad);
+
+    const std::size_t threads = threads_.size();
+    try {
+        s.rings = rank_segments::create(self_.node, h.job, h.rank, h.ring_bytes, threads, thread_numa_[0], h.numa_node);
+    } catch (const std::exception& e) {
+        return reply_error(s, ctl::type::hello_reply, std::string("buddy-router cannot create rings: ") + e.what());
+    }
+    ctl::hello_reply rep{};
+    rep.instance = self_.instance;
+    rep.pid = static_cast<std::uint32_t>(getpid());
+    rep.threads = static_cast<std::uint32_t>(threads);
+    if (!ctl::set_name(rep.out_segment, s.rings.out_name()) || !ctl::set_name(rep.in_segment, s.rings.in_name()) ||
+        !ctl::set_name(rep.node, self_.node)) {
+        s.rings = {};
+        return reply_error(s, ctl::type::hello_reply,
+                           "buddy-router cannot name its segments: host name " + self_.node + " is too long");
+    }
+    s.hello = true;
+    s.job = h.job;
+    s.rank = h.rank;
+    s.pid = h.pid;
+    job_entry& j = jobs_[h.job];
+    j.s = job_settings{h.job, h.job_size, h.granularity, h.depth, h.max_message};
+    j.ranks[h.rank] = &s;
+    had_job_ = true;
+
+    ctl::writer w(ctl::type::hello_reply);
+    w.put(rep);
+    for (auto& t : threads_) w.put_blob(t->fwd().address());
+    send(s, w.done());
+    if (verbose_)
+        log("job %s: %s attaching", hex_id(h.job), "rank " + std::to_string(h.rank) + " (pid " + std::to_string(h.pid) + ")");
+}
+
+void job_registry::on_attached(rank_session& s) {
+    if (!s.hello || s.attached) return reply_error(s, ctl::type::attached_reply, "attached before hello");
+    // Both sides have mapped the rings: the names can go now, so nothing is
+    // left behind whoever dies later.
+    s.rings.unlink_names();
+    s.attached = true;
+    send(s, ctl::writer(ctl::type::attached_reply).done());
+}
+
+void job_registry::on_table(rank_session& s, ctl::reader& r) {
+    auto it = jobs_.find(s.job);
+    if (!s.attached || it == jobs_.end()) return reply_error(s, ctl::type::table_reply, "table before attach");
+    job_entry& j = it->second;
+    ctl::table t{};
+    if (!r.get(t) || t.job != s.job || t.ranks != j.s.size || t.routers == 0 || t.routers > t.ranks)
+        return reply_error(s, ctl::type::table_reply, "malformed job table");
+    if (j.active) return reply_error(s, ctl::type::table_reply, "the job's table was already given");
+    auto table = std::make_shared<job_table>();
+    table->rank_to_router.resize(t.ranks);
+    for (auto& v : table->rank_to_router)
+        if (!r.get(v) || v >= t.routers) return reply_error(s, ctl::type::table_reply, "malformed job table (ranks)");
+    r.skip_pad();
+    bool found_self = false;
+    table->routers.resize(t.routers);
+    for (std::uint32_t i = 0; i < t.routers; ++i) {
+        auto& e = table->routers[i];
+        std::uint32_t threads = 0, zero = 0;
+        if (!r.get(e.instance) || !r.get(threads) || !r.get(zero) || threads == 0)
+            return reply_error(s, ctl::type::table_reply, "malformed job table (routers)");
+        for (std::uint32_t k = 0; k < threads; ++k) {
+            std::span<const std::byte> a;
+            if (!r.get_blob(a)) return reply_error(s, ctl::type::table_reply, "malformed job table (addresses)");
+            e.addresses.emplace_back(a.begin(), a.end());
+        }
+        e.name = "buddy-router " + std::to_string(i) + " (instance " + hex_id(e.instance) + ")";
+        if (e.instance == self_.instance) {
+            table->self = i;
+            found_self = true;
+        }
+    }
+    if (!found_self) return reply_error(s, ctl::type::table_reply, "the job table does not list this router");
+    for (std::uint32_t rank = 0; rank < t.ranks; ++rank) {
+        const bool mine = table->rank_to_router[rank] == table->self;
+        if (mine != (j.ranks.count(rank) != 0))
+            return reply_error(s, ctl::type::table_reply,
+                               "the job table disagrees with the ranks attached here (rank " + std::to_string(rank) + ")");
+    }
+    for (std::size_t th = 0; th < threads_.size(); ++th) {
+        std::vector<forwarder::rank_rings> rings;
+        for (auto& [rank, session] : j.ranks)
+            rings.push_back({rank, session->rings.outbound_ring(th), session->rings.inbound_ring(th)});
+        threads_[th]->call([&](forwarder& f) { f.add_job(j.s, table, j.health, rings); });
+    }
+    j.active = true;
+    send(s, ctl::writer(ctl::type::table_reply).done());
+    if (verbose_)
+        log("job %s: routing, %s", hex_id(s.job),
+            std::to_string(j.ranks.size()) + " local ranks, " + std::to_string(t.routers) + " routers in the job");
+}
+
+void job_registry::on_detach(rank_session& s) {
+    leave(s, true, {});
+    s.detached = true;
+    send(s, ctl::writer(ctl::type::detach_reply).done());
+}
+
+void job_registry::notify_failure(job_entry& j, std::uint32_t dead_rank, const std::string& why) {
+    if (j.failure_sent) return;
+    j.failure_sent = true;
+    ctl::writer w(ctl::type::job_failed, 1);
+    w.put(ctl::job_failed{dead_rank, 0});
+    w.put_text(why);
+    for (auto& [rank, session] : j.ranks)
+        if (rank != dead_rank) send(*session, w.done());
+}
+
+// A rank leaves: detached (orderly) or died.  Its rings are dropped by every
+// thread before their memory is unmapped.
+void job_registry::leave(rank_session& s, bool orderly, const std::string& why) {
+    auto it = jobs_.find(s.job);
+    if (s.hello && it != jobs_.end()) {
+        job_entry& j = it->second;
+        if (j.active)
+            for (auto& t : threads_) t->call([&](forwarder& f) { f.remove_rank(s.job, s.rank); });
+        j.ranks.erase(s.rank);
+        if (!orderly) {
+            log("job %s: %s", hex_id(s.job), why);
+            j.health->fail(why);
+            notify_failure(j, s.rank, why);
+        }
+        if (j.ranks.empty()) {
+            if (j.active)
+                for (auto& t : threads_) t->call([&](forwarder& f) { f.remove_job(s.job); });
+            // Acquire: pairs with job_health::fail()'s release (only the flag is read here).
+            if (verbose_) log("job %s: ended%s", hex_id(s.job), j.health->failed.load(std::memory_order_acquire) ? " (failed)" : "");
+            jobs_.erase(it);
+        }
+    }
+    s.rings = {};
+    s.hello = false;
+}
+
+void job_registry::session_closed(rank_session& s) {
+    if (s.hello && !s.detached)
+        leave(s, false,
+              "rank " + std::to_string(s.rank) + " (pid " + std::to_string(s.pid) + ") on " + self_.node +
+                  " died or closed its connection to buddy-router without detaching");
+    else
+        leave(s, true, {});
+}
+
+void job_registry::report_thread_failures() {
+    for (auto& [id, j] : jobs_)
+        // Acquire: pairs with job_health::fail()'s release on the router thread.
+        if (j.health->failed.load(std::memory_order_acquire) && !j.failure_sent)
+            notify_failure(j, ctl::no_rank, "buddy-router on " + self_.node + ": " + j.health->reason());
+}
+
+}  // namespace buddy::router

@@ -1,0 +1,66 @@
+#include "buddy/router/router_thread.hpp"
+
+#include <sched.h>
+
+#include <chrono>
+
+#include "buddy/router/core_pinning.hpp"
+
+namespace buddy::router {
+
+router_thread::router_thread(std::uint32_t index, const std::string& name, int cpu)
+    : fwd_(index, name), cpu_(cpu), thread_([this] { run(); }) {}
+
+router_thread::~router_thread() {
+    // Relaxed: join() below is what orders the thread's last pass before us.
+    stop_.store(true, std::memory_order_relaxed);
+    thread_.join();
+}
+
+void router_thread::call(std::function<void(forwarder&)> fn) {
+    std::packaged_task<void()> task([&] { fn(fwd_); });
+    std::future<void> done = task.get_future();
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        queue_.push_back(std::move(task));
+    }
+    // The mutex orders the queue itself; this flag only spares the router
+    // thread the lock on passes with nothing queued.  Release/acquire is more
+    // than that needs, and costs nothing measurable at one load per pass.
+    pending_.store(true, std::memory_order_release);
+    done.get();
+}
+
+void router_thread::run() {
+    if (cpu_ >= 0) pin_this_thread(cpu_);
+    unsigned idle = 0;
+    // Relaxed: stopping a pass later is harmless; nothing is read through stop_.
+    while (!stop_.load(std::memory_order_relaxed)) {
+        if (pending_.load(std::memory_order_acquire)) {  // pairs with call()'s release
+            std::vector<std::packaged_task<void()>> q;
+            {
+                std::lock_guard<std::mutex> g(mu_);
+                q.swap(queue_);
+                // Relaxed, under the lock and after the swap: a call() that
+                // queues later also stores true later, so no task is missed.
+                pending_.store(false, std::memory_order_relaxed);
+            }
+            for (auto& t : q) t();
+        }
+        if (fwd_.step()) {
+            idle = 0;
+            continue;
+        }
+        // Idle: spin briefly for latency, then yield, then nap (ranks may
+        // share these cores when the node has no spare ones).
+        ++idle;
+        if (idle < 64) continue;
+        if (idle < 2048) {
+            sched_yield();
+            continue;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+}
+
+}  // namespace buddy::router

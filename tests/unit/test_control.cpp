@@ -1,0 +1,225 @@
+// lib/control without a router: message codec, per-node names, and the Unix
+// channel (a socketpair, and a real listener in a private directory).
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "buddy/control/channel.hpp"
+#include "buddy/control/messages.hpp"
+#include "buddy/control/node_paths.hpp"
+#include "buddy/control/unix_channel.hpp"
+
+using namespace buddy;
+namespace ctl = buddy::control;
+
+namespace {
+
+std::vector<std::byte> hello_message() {
+    ctl::writer w(ctl::type::hello);
+    ctl::hello h{};
+    h.job = 42;
+    h.rank = 3;
+    h.job_size = 8;
+    w.put(h);
+    const std::vector<std::byte> blob = {std::byte{1}, std::byte{2}, std::byte{3}};
+    w.put_blob(blob);
+    return w.done();
+}
+
+struct channel_pair {
+    std::unique_ptr<ctl::unix_channel> a, b;
+    int raw_b = -1;  // b's socket, for sending bytes that are not a message
+    channel_pair() {
+        int fds[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == 0);
+        a = std::make_unique<ctl::unix_channel>(fds[0]);
+        b = std::make_unique<ctl::unix_channel>(fds[1]);
+        raw_b = fds[1];
+    }
+};
+
+ctl::clock::time_point in_ms(int ms) { return ctl::clock::now() + std::chrono::milliseconds(ms); }
+
+}  // namespace
+
+TEST_CASE("control messages round-trip and refuse truncation") {
+    const std::vector<std::byte> m = hello_message();
+    ctl::reader r(m);
+    ctl::message_header mh{};
+    REQUIRE(r.open(mh));
+    CHECK(static_cast<ctl::type>(mh.type) == ctl::type::hello);
+    ctl::hello back{};
+    REQUIRE(r.get(back));
+    CHECK(back.job == 42);
+    CHECK(back.rank == 3);
+    std::span<const std::byte> b;
+    REQUIRE(r.get_blob(b));
+    CHECK(b.size() == 3);
+    // Cut short: the header's length disagrees, and reads stop at the end.
+    ctl::reader cut(std::span<const std::byte>(m.data(), m.size() - 8));
+    CHECK_FALSE(cut.open(mh));
+    ctl::reader tiny(std::span<const std::byte>(m.data(), 20));
+    ctl::hello x{};
+    tiny.get(mh);
+    CHECK_FALSE(tiny.get(x));
+}
+
+TEST_CASE("malformed control messages are refused") {
+    std::vector<std::byte> m = hello_message();
+    ctl::message_header mh{};
+    SUBCASE("bad magic") {
+        m[0] ^= std::byte{0xFF};
+        CHECK_FALSE(ctl::reader(m).open(mh));
+    }
+    SUBCASE("other version") {
+        m[offsetof(ctl::message_header, version)] ^= std::byte{0x7F};
+        CHECK_FALSE(ctl::reader(m).open(mh));
+    }
+    SUBCASE("shorter than a header") {
+        CHECK_FALSE(ctl::reader(std::span<const std::byte>(m.data(), 8)).open(mh));
+    }
+    SUBCASE("a blob longer than what is left") {
+        ctl::writer w(ctl::type::hello_reply);
+        w.put(std::uint32_t{1000});  // claims 1000 bytes, none follow
+        ctl::reader r(w.done());
+        REQUIRE(r.open(mh));
+        std::span<const std::byte> blob;
+        CHECK_FALSE(r.get_blob(blob));
+    }
+    SUBCASE("names that do not fit are refused, not truncated") {
+        char field[ctl::name_bytes];
+        CHECK(ctl::set_name(field, "short"));
+        CHECK(ctl::get_name(field) == "short");
+        CHECK_FALSE(ctl::set_name(field, std::string(ctl::name_bytes, 'x')));
+        CHECK(ctl::get_name(field).empty());
+    }
+}
+
+TEST_CASE("a message body can be shipped without its header") {
+    ctl::writer w(ctl::type::table);
+    w.put(std::uint64_t{7});
+    CHECK(w.body().size() == 8);
+    CHECK(ctl::writer(ctl::type::table).body().empty());
+}
+
+TEST_CASE("per-node paths carry the host name") {
+    CHECK(ctl::default_socket_path(1000, "n1", 2) == "/tmp/buddy-1000/router-n1-2.sock");
+    CHECK(ctl::socket_path("", 1000, "n1", 2) == "/tmp/buddy-1000/router-n1-2.sock");
+    CHECK(ctl::socket_path("", 1000, "n1", 0) != ctl::socket_path("", 1000, "n2", 0));
+    // Templates: {i} is the router index, {host} the host.
+    CHECK(ctl::socket_path("/x/r-{i}.sock", 1000, "n1", 1) == "/x/r-1.sock");
+    CHECK(ctl::socket_path("/x/{host}/r-{i}.sock", 1000, "n1", 3) == "/x/n1/r-3.sock");
+    CHECK(ctl::socket_path("/x/r-{host}-{host}.sock", 1000, "n1", 0) == "/x/r-n1-n1.sock");
+    CHECK(ctl::socket_path("/x/r-{host}.sock", 1000, "n1", 2) == "/x/r-n1.sock-2");
+    // Without {i}, routers after the first get "-<index>".
+    CHECK(ctl::socket_path("/x/r.sock", 1000, "n1", 0) == "/x/r.sock");
+    CHECK(ctl::socket_path("/x/r.sock", 1000, "n1", 1) == "/x/r.sock-1");
+    // A host name cannot split a path.
+    CHECK(ctl::host_in_names("a/b c") == "a_b_c");
+    CHECK(ctl::default_socket_path(0, "a/b", 0) == "/tmp/buddy-0/router-a_b-0.sock");
+    CHECK_FALSE(ctl::this_host().empty());
+}
+
+TEST_CASE("segment names carry the host, and only our own are recognised") {
+    using ctl::ring_direction;
+    const std::string out = ctl::segment_name(1000, "n1", 4321, 0xabc, 7, ring_direction::outbound);
+    const std::string in = ctl::segment_name(1000, "n1", 4321, 0xabc, 7, ring_direction::inbound);
+    CHECK(out == "/buddy-1000-n1-4321-0000000000000abc-7-out");
+    CHECK(in == "/buddy-1000-n1-4321-0000000000000abc-7-in");
+    CHECK(out.size() < ctl::name_bytes);
+    CHECK(ctl::segment_name(1000, std::string(64, 'h'), 4294967295u, ~0ull, 4294967295u, ring_direction::outbound)
+              .size() < ctl::name_bytes);
+    // The sweep's parser: entries of /dev/shm have no leading '/'.
+    CHECK(ctl::segment_router_pid(out.substr(1), 1000, "n1") == 4321);
+    CHECK(ctl::segment_router_pid(in.substr(1), 1000, "n1") == 4321);
+    CHECK(ctl::segment_router_pid(out.substr(1), 1000, "n2") == 0);  // another host's
+    CHECK(ctl::segment_router_pid(out.substr(1), 1001, "n1") == 0);  // another user's
+    // Host "n1-5" makes names that start like host "n1"'s: not ours.
+    const std::string other = ctl::segment_name(1000, "n1-5", 4321, 0xabc, 7, ring_direction::outbound);
+    CHECK(ctl::segment_router_pid(other.substr(1), 1000, "n1") == 0);
+    CHECK(ctl::segment_router_pid(other.substr(1), 1000, "n1-5") == 4321);
+    CHECK(ctl::segment_router_pid("buddy-1000-n1-4321-abc-7-out", 1000, "n1") == 0);  // job not 16 digits
+    CHECK(ctl::segment_router_pid("buddy-1000-n1-4321-0000000000000abc-7-log", 1000, "n1") == 0);
+    CHECK(ctl::segment_router_pid("buddy-1000-n1-0-0000000000000abc-7-out", 1000, "n1") == 0);
+    CHECK(ctl::segment_router_pid("unrelated", 1000, "n1") == 0);
+}
+
+TEST_CASE("a Unix channel pair exchanges messages within deadlines") {
+    channel_pair p;
+    const std::vector<std::byte> m = hello_message();
+    REQUIRE(p.a->send(m, in_ms(1000)));
+    ctl::received r = p.b->receive(in_ms(5000));
+    REQUIRE(r.status == ctl::receive_status::message);
+    CHECK(static_cast<ctl::type>(r.header.type) == ctl::type::hello);
+    CHECK(r.header.bytes == m.size());
+    ctl::hello h{};
+    REQUIRE(r.body.get(h));
+    CHECK(h.job == 42);
+
+    // Both directions, and several messages keep their boundaries and order.
+    REQUIRE(p.b->send(ctl::writer(ctl::type::attached_reply).done(), in_ms(1000)));
+    REQUIRE(p.b->send(ctl::writer(ctl::type::table_reply).done(), in_ms(1000)));
+    CHECK(static_cast<ctl::type>(p.a->receive(in_ms(5000)).header.type) == ctl::type::attached_reply);
+    CHECK(static_cast<ctl::type>(p.a->receive(in_ms(5000)).header.type) == ctl::type::table_reply);
+
+    // Nothing pending: a deadline already passed returns at once, and so does a later one.
+    CHECK(p.a->receive(ctl::clock::now()).status == ctl::receive_status::timed_out);
+    CHECK(p.a->receive(in_ms(20)).status == ctl::receive_status::timed_out);
+}
+
+TEST_CASE("a Unix channel drops what is not a message and reports the close") {
+    channel_pair p;
+    const char junk[] = "not a control message";
+    REQUIRE(::send(p.raw_b, junk, sizeof junk, 0) == static_cast<ssize_t>(sizeof junk));
+    CHECK(p.a->receive(in_ms(5000)).status == ctl::receive_status::malformed);
+    // A message follows the junk and still arrives whole.
+    REQUIRE(p.b->send(ctl::writer(ctl::type::detach).done(), in_ms(1000)));
+    CHECK(p.a->receive(in_ms(5000)).status == ctl::receive_status::message);
+    // A header whose length disagrees with the message is malformed too.
+    std::vector<std::byte> m = hello_message();
+    m.resize(m.size() + 8);
+    REQUIRE(::send(p.raw_b, m.data(), m.size(), 0) == static_cast<ssize_t>(m.size()));
+    CHECK(p.a->receive(in_ms(5000)).status == ctl::receive_status::malformed);
+
+    p.b.reset();
+    CHECK(p.a->receive(in_ms(5000)).status == ctl::receive_status::closed);
+    CHECK_FALSE(p.a->send(hello_message(), in_ms(100)));
+}
+
+TEST_CASE("a Unix listener accepts this user and holds its path") {
+    char dir_template[] = "/tmp/buddy-test-control.XXXXXX";
+    REQUIRE(::mkdtemp(dir_template) != nullptr);
+    const std::string dir = dir_template;
+    const std::string path = dir + "/sub/router.sock";  // the listener makes "sub" (0700)
+
+    CHECK(ctl::unix_channel::connect(path) == nullptr);  // nobody listens yet
+    {
+        ctl::unix_listener l(path, true);
+        CHECK(l.address() == path);
+        CHECK_THROWS_AS(ctl::unix_listener(path, true), ctl::control_error);  // one router per path
+
+        auto client = ctl::unix_channel::connect(path);
+        REQUIRE(client != nullptr);
+        ctl::listener::accepted a = l.accept();
+        REQUIRE(a.peer != nullptr);
+        CHECK(a.refused.empty());
+        REQUIRE(client->send(hello_message(), in_ms(1000)));
+        CHECK(a.peer->receive(in_ms(5000)).status == ctl::receive_status::message);
+        REQUIRE(a.peer->send(ctl::writer(ctl::type::hello_reply).done(), in_ms(1000)));
+        CHECK(static_cast<ctl::type>(client->receive(in_ms(5000)).header.type) == ctl::type::hello_reply);
+    }
+    // Gone with the listener: the path is free again.
+    CHECK(ctl::unix_channel::connect(path) == nullptr);
+    CHECK_NOTHROW(ctl::unix_listener(path, true));
+
+    CHECK_THROWS_AS(ctl::unix_channel::connect("/tmp/" + std::string(200, 'x')), ctl::control_error);
+    CHECK_THROWS_AS(ctl::unix_listener("/tmp/" + std::string(200, 'x'), false), ctl::control_error);
+    std::system(("rm -rf '" + dir + "'").c_str());
+}

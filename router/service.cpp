@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <iterator>
 #include <future>
 #include <map>
 #include <memory>
@@ -156,6 +157,7 @@ private:
     void on_hello(connection& c, ctl::reader& r);
     void on_attached(connection& c);
     void on_table(connection& c, ctl::reader& r);
+    void on_stats(connection& c, ctl::reader& r);
     void leave(connection& c, bool orderly, const std::string& why);
     void notify_failure(job_entry& j, std::uint32_t dead_rank, const std::string& why);
     void reply_error(connection& c, ctl::type t, const std::string& why);
@@ -437,6 +439,24 @@ void service::on_table(connection& c, ctl::reader& r) {
             std::to_string(j.ranks.size()) + " local ranks, " + std::to_string(t.routers) + " routers in the job");
 }
 
+// A rank asks for this router's counters for its job (end-of-job report);
+// each thread reads its own, between two passes.
+void service::on_stats(connection& c, ctl::reader& r) {
+    ctl::stats_request q{};
+    auto it = jobs_.find(c.job);
+    if (!c.attached || !r.get(q) || q.job != c.job || it == jobs_.end() || !it->second.active)
+        return reply_error(c, ctl::type::stats_reply, "stats asked before the job runs, or for another job");
+    constexpr auto fields = static_cast<std::uint32_t>(std::size(router_counter_fields));
+    ctl::writer w(ctl::type::stats_reply);
+    w.put(ctl::stats_reply{static_cast<std::uint32_t>(threads_.size()), fields});
+    for (auto& t : threads_) {
+        router_counters mine;
+        t->call([&](forwarder& f) { mine = f.job_counters(q.job); });
+        for (const auto& f : router_counter_fields) w.put(mine.*f.member);
+    }
+    send(c, w.done());
+}
+
 void service::notify_failure(job_entry& j, std::uint32_t dead_rank, const std::string& why) {
     if (j.failure_sent) return;
     j.failure_sent = true;
@@ -489,6 +509,7 @@ void service::handle(connection& c, std::span<const std::byte> m) {
         case ctl::type::hello: on_hello(c, r); break;
         case ctl::type::attached: on_attached(c); break;
         case ctl::type::table: on_table(c, r); break;
+        case ctl::type::stats: on_stats(c, r); break;
         case ctl::type::detach: {
             leave(c, true, {});
             c.detached = true;
@@ -567,12 +588,10 @@ int service::run() {
     close(listen_fd_);
     unlink(socket_path_.c_str());
     while (!conns_.empty()) close_connection(*conns_.begin()->second);
-    std::uint64_t local = 0, remote = 0, bad = 0;
-    for (auto& t : threads_) {
-        local += t->fwd().counters().records_local.load();
-        remote += t->fwd().counters().records_remote.load();
-        bad += t->fwd().counters().bad_batches.load() + t->fwd().counters().bad_records.load();
-    }
+    router_counters all;
+    for (auto& t : threads_) add_counters(all, t->fwd().counters());
+    const std::uint64_t local = all.records_local, remote = all.records_remote,
+                        bad = all.bad_batches + all.bad_records;
     if (o_.verbose || bad != 0)
         std::fprintf(stderr, "buddy-router[%d]: exiting%s; records to local ranks %llu, to other routers %llu, bad input %llu\n",
                      static_cast<int>(getpid()), g_signal.load() ? " on a signal" : "",

@@ -41,6 +41,7 @@
 #include "buddy/ring/shm_segment.hpp"
 #include "buddy/ring/spsc_ring.hpp"
 #include "buddy/wire/control.hpp"
+#include "router_stats.hpp"
 #include "runtime.hpp"
 
 namespace buddy::detail {
@@ -256,6 +257,13 @@ public:
         c.flush_barrier += flush_barrier_;
         c.flush_idle += flush_idle_;
         c.backpressure_waits += waits_;
+    }
+
+    std::vector<router_report> router_stats() override {
+        if (!leader_) return {};
+        return ask_router_stats(
+            rt_, [this](const std::vector<std::byte>& m) { return request(m, ctl::type::stats_reply); },
+            job_router_index_, node_, router_label());
     }
 
     std::string describe() const override {
@@ -478,6 +486,8 @@ private:
             rank_to_router[static_cast<std::size_t>(r)] = it->second;
         }
         const bool leader = leader_of[rank_to_router[static_cast<std::size_t>(rt_.rank())]] == rt_.rank();
+        leader_ = leader;
+        job_router_index_ = rank_to_router[static_cast<std::size_t>(rt_.rank())];
         job_routers_ = static_cast<std::uint32_t>(leader_of.size());
 
         // Per router: instance, threads, then the address blobs (only leaders contribute).
@@ -563,7 +573,8 @@ private:
     unsigned local_index_ = 0, routers_ = 1, router_index_ = 0;
     std::string socket_path_, spawned_;
     int fd_ = -1;
-    std::uint32_t threads_ = 0, router_pid_ = 0, job_routers_ = 0;
+    std::uint32_t threads_ = 0, router_pid_ = 0, job_routers_ = 0, job_router_index_ = 0;
+    bool leader_ = false;  ///< the first rank of its router: hands it the table, asks it for counters
     std::uint64_t instance_ = 0;
     std::string node_, out_name_, in_name_, router_name_;
     ctl::writer addresses_{ctl::type::hello};  // our router's address blobs (after a dummy header)

@@ -279,8 +279,9 @@ void runtime::barrier_failed(std::uint64_t tag, bool mismatch, double waited_sec
         if (!why.empty()) why += "; ";
         ++named;
         if (!mismatch && (other >> 1) < (tag >> 1)) {
-            why += "rank " + std::to_string(r) + " has not entered " + here + " after " + waited + " (it is in " +
-                   describe_barrier(other) + ")";
+            why += "rank " + std::to_string(r) + " has not entered " + here + " after " + waited +
+                   (other == 0 ? std::string(" (it has entered no barrier yet)")
+                               : " (the last it entered is " + describe_barrier(other) + ")");
         } else {
             elsewhere = true;
             why += "rank " + std::to_string(r) + " is in " + describe_barrier(other) + " while rank " +

@@ -67,8 +67,6 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
             std::to_string(high[1]) + " handlers); every rank of a job must run the same binary");
     }
 
-    epochs_ = std::make_unique<barrier_epochs>(world_);
-
     limits_.job = job_;
     limits_.ranks = static_cast<std::uint32_t>(size_);
     limits_.handlers = static_cast<std::uint32_t>(handler_count());
@@ -84,6 +82,7 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
                 "buddy: placement 'dpu' needs a buddy-router running on a BlueField DPU; none is "
                 "configured for this job (see docs/placement.md)");
     }
+    epochs_ = std::make_unique<barrier_epochs>(world_);
     if (settings_.verbose && rank_ == 0) {
         std::fprintf(stderr, "buddy: %d ranks, job %016llx\n%s%s\n", size_,
                      static_cast<unsigned long long>(job_), settings_.describe().c_str(),

@@ -211,7 +211,8 @@ void runtime::barrier(barrier_kind kind) {
     //
     // The same reduction carries the barrier's tag and its square: the sums are
     // n*tag and n*tag^2 only if every rank's tag is this one (equal mean and
-    // mean square mean zero variance), so ranks in different barriers notice at
+    // mean square mean zero variance; the sums wrap modulo 2^64 alike on every
+    // rank, so equal tags always pass), so ranks in different barriers notice at
     // their first round at no extra cost.  A wait without progress for
     // BUDDY_TIMEOUT ends the job naming the rank that did not come.
     std::uint64_t previous[2] = {~0ull, ~0ull};

@@ -109,8 +109,8 @@ void forwarder::remove_job(std::uint64_t job) {
     jobs_.erase(job);
 }
 
-void forwarder::bad_input(job_state& j, const std::string& why, std::atomic<std::uint64_t>& counter) {
-    counter.fetch_add(1, std::memory_order_relaxed);
+void forwarder::bad_input(job_state& j, const std::string& why, counter_of which) {
+    count(j, which);
     if (j.health->failed.load(std::memory_order_relaxed)) return;  // logged once per job
     std::fprintf(stderr, "buddy-router %s: job %s: %s\n", name_.c_str(), hex(j.settings.job).c_str(), why.c_str());
     j.health->fail(why);
@@ -122,6 +122,7 @@ bool forwarder::make_room_local(local_rank& s, std::size_t bytes) {
     if (s.in_begin != nullptr) {
         if (s.win.records != 0) {
             commit_inbound(s);
+            count(*s.job, &router_counters::flush_full);
         } else {
             s.in.commit(0);  // empty and too small (only for a record above the target)
         }
@@ -142,8 +143,8 @@ void forwarder::commit_inbound(local_rank& s) {
     wire::write_batch_header(s.in_begin, s.job->settings.job, s.job->table->self,
                              static_cast<std::uint32_t>(s.win.records), used);
     s.in.commit(wire::batch_header_bytes + used);
-    counters_.records_local.fetch_add(s.win.records, std::memory_order_relaxed);
-    counters_.chunks_out.fetch_add(1, std::memory_order_relaxed);
+    count(*s.job, &router_counters::records_local, s.win.records);
+    count(*s.job, &router_counters::chunks_out);
     s.in_begin = nullptr;
     s.win = wire::window{};
 }
@@ -158,7 +159,9 @@ bool forwarder::make_room(job_state& j, std::uint32_t dest, std::size_t bytes) {
     engine::aggregator& agg = *j.agg;
     if (agg.has_records(h) && agg.in_flight(h) >= j.settings.depth) return false;  // no credit: pause
     link l{this, &j};
+    const std::uint64_t full_before = agg.counters().flush_full;
     agg.make_room(h, bytes, l);
+    count(j, &router_counters::flush_full, agg.counters().flush_full - full_before);
     return true;
 }
 
@@ -175,7 +178,7 @@ bool forwarder::forward_chunk(local_rank& s) {
         const std::size_t left = size - at;
         if (left < wire::short_header_bytes) [[unlikely]] {
             bad_input(j, "rank " + std::to_string(s.rank) + " wrote a truncated record into its outbound ring",
-                      counters_.bad_records);
+                      &router_counters::bad_records);
             s.broken = true;
             return true;
         }
@@ -187,7 +190,7 @@ bool forwarder::forward_chunk(local_rank& s) {
             std::uint32_t ext[2] = {0, 1};
             if (left >= wire::long_header_bytes) std::memcpy(ext, p + wire::short_header_bytes, sizeof ext);
             if (ext[1] != 0 || ext[0] > j.settings.max_message) {
-                bad_input(j, "rank " + std::to_string(s.rank) + " wrote a malformed long record", counters_.bad_records);
+                bad_input(j, "rank " + std::to_string(s.rank) + " wrote a malformed long record", &router_counters::bad_records);
                 s.broken = true;
                 return true;
             }
@@ -197,7 +200,7 @@ bool forwarder::forward_chunk(local_rank& s) {
             bad_input(j, "rank " + std::to_string(s.rank) + " wrote a record " +
                              (total > left ? "running past its chunk" : "for rank " + std::to_string(h.dest) +
                                                                            " outside the job"),
-                      counters_.bad_records);
+                      &router_counters::bad_records);
             s.broken = true;
             return true;
         }
@@ -206,7 +209,7 @@ bool forwarder::forward_chunk(local_rank& s) {
             if (w == nullptr) {
                 bad_input(j, "rank " + std::to_string(s.rank) + " sent to rank " + std::to_string(h.dest) +
                                  ", which has left this router",
-                          counters_.bad_records);
+                          &router_counters::bad_records);
                 at += total;
                 continue;
             }
@@ -240,7 +243,7 @@ bool forwarder::forward(local_rank& s, bool& moved) {
             if (s.chunk.data() == nullptr) {
                 if (s.out.corrupted()) {
                     bad_input(*s.job, "the outbound ring of rank " + std::to_string(s.rank) + " is corrupted",
-                              counters_.bad_records);
+                              &router_counters::bad_records);
                     s.broken = true;
                 }
                 return true;
@@ -253,7 +256,7 @@ bool forwarder::forward(local_rank& s, bool& moved) {
         s.out.pop();
         s.chunk = {};
         moved = true;
-        counters_.chunks_in.fetch_add(1, std::memory_order_relaxed);
+        count(*s.job, &router_counters::chunks_in);
     }
     return true;
 }
@@ -280,7 +283,7 @@ void forwarder::on_sent(void* token, ucs_status_t status) {
     if (status != UCS_OK && status != UCS_ERR_CANCELED) {
         j->owner->bad_input(*j, "sending a batch to " + j->table->routers[b->hop].name + " failed: " +
                                     ucs_status_string(status),
-                            j->owner->counters_.bad_batches);
+                            &router_counters::bad_batches);
     }
     j->agg->completed(b);
 }
@@ -292,10 +295,11 @@ void forwarder::link::send(engine::batch_buffer* b) {
     try {
         st = transport::send_batch(self->peer(*job, b->hop), b->data(), b->bytes, &b->ticket);
     } catch (const std::exception& e) {
-        self->bad_input(*job, e.what(), self->counters_.bad_batches);
+        self->bad_input(*job, e.what(), &router_counters::bad_batches);
     }
-    self->counters_.batches_sent.fetch_add(1, std::memory_order_relaxed);
-    self->counters_.records_remote.fetch_add(b->records, std::memory_order_relaxed);
+    self->count(*job, &router_counters::batches_sent);
+    self->count(*job, &router_counters::batch_bytes_sent, b->bytes);
+    self->count(*job, &router_counters::records_remote, b->records);
     if (st == transport::send_state::completed) job->agg->completed(b);
 }
 
@@ -313,19 +317,22 @@ bool forwarder::receive() {
     transport::received_batch rb;
     while (receiver_.take(rb)) {
         moved = true;
-        counters_.batches_received.fetch_add(1, std::memory_order_relaxed);
         const std::span<const std::byte> bytes(rb.data, rb.bytes);
         wire::batch_header h{};
         if (rb.bytes >= sizeof h) std::memcpy(&h, rb.data, sizeof h);
         auto it = rb.bytes >= sizeof h ? jobs_.find(h.job) : jobs_.end();
         if (it == jobs_.end()) {
-            counters_.bad_batches.fetch_add(1, std::memory_order_relaxed);
+            bump(totals_.batches_received, 1);  // no job to charge it to
+            bump(totals_.batch_bytes_received, rb.bytes);
+            bump(totals_.bad_batches, 1);
             std::fprintf(stderr, "buddy-router %s: dropped a batch of %zu bytes for unknown job %s\n",
                          name_.c_str(), rb.bytes, hex(h.job).c_str());
             receiver_.release(rb);
             continue;
         }
         job_state& j = *it->second;
+        count(j, &router_counters::batches_received);
+        count(j, &router_counters::batch_bytes_received, rb.bytes);
         // Check the whole batch before any record moves: a bad batch changes nothing.
         bool foreign = false;
         std::uint32_t foreign_dest = 0;
@@ -341,7 +348,7 @@ bool forwarder::receive() {
                       "dropped a malformed batch from the network: " +
                           (r ? "record for rank " + std::to_string(foreign_dest) + ", which is not served here"
                              : wire::describe(r)),
-                      counters_.bad_batches);
+                      &router_counters::bad_batches);
             receiver_.release(rb);
             continue;
         }
@@ -397,24 +404,42 @@ bool forwarder::distribute(arrived& a) {
 // ---------------------------------------------------------------- the pass
 
 void forwarder::flush_all() {
-    for (auto& s : slots_)
-        if (s->in_begin != nullptr && s->win.records != 0) commit_inbound(*s);
+    for (auto& s : slots_) {
+        if (s->in_begin != nullptr && s->win.records != 0) {
+            commit_inbound(*s);
+            count(*s->job, &router_counters::flush_idle);
+        }
+    }
     for (auto& [id, j] : jobs_) {
         engine::aggregator& agg = *j->agg;
         link l{this, j.get()};
         for (std::uint32_t h = 0; h < agg.hops(); ++h)
-            if (agg.has_records(h) && agg.in_flight(h) < j->settings.depth) agg.flush(h, engine::flush_reason::idle, l);
+            if (agg.has_records(h) && agg.in_flight(h) < j->settings.depth &&
+                agg.flush(h, engine::flush_reason::idle, l))
+                count(*j, &router_counters::flush_idle);
     }
 }
 
 bool forwarder::step() {
     bool moved = worker_.progress();
     moved |= receive();
-    bool stalled = false;
-    for (auto& s : slots_) stalled |= !forward(*s, moved);
-    if (stalled) counters_.stalls.fetch_add(1, std::memory_order_relaxed);
+    for (auto& s : slots_)
+        if (!forward(*s, moved)) count(*s->job, &router_counters::stalls);
     if (!moved) flush_all();
     return moved;
+}
+
+router_counters forwarder::counters() const noexcept {
+    router_counters c;
+    for (const auto& f : router_counter_fields)
+        c.*f.member = std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(totals_.*f.member))
+                          .load(std::memory_order_relaxed);  // see bump(): the owner's latest store, or one before
+    return c;
+}
+
+router_counters forwarder::job_counters(std::uint64_t job) const noexcept {
+    const auto it = jobs_.find(job);
+    return it == jobs_.end() ? router_counters{} : it->second->counters;  // on the owning thread: plain reads
 }
 
 }  // namespace buddy::router

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <iterator>
+
 #include "buddy/ring/spsc_ring.hpp"
 #include "buddy/router/hello_validation.hpp"
 #include "buddy/router/log.hpp"
@@ -31,6 +33,7 @@ void job_registry::handle(rank_session& s, ctl::received& m) {
         case ctl::type::hello: on_hello(s, m.body); break;
         case ctl::type::attached: on_attached(s); break;
         case ctl::type::table: on_table(s, m.body); break;
+        case ctl::type::stats: on_stats(s, m.body); break;
         case ctl::type::detach: on_detach(s); break;
         default: log("dropped a control message of unexpected type %s", std::to_string(m.header.type));
     }
@@ -83,6 +86,24 @@ void job_registry::on_attached(rank_session& s) {
     s.rings.unlink_names();
     s.attached = true;
     send(s, ctl::writer(ctl::type::attached_reply).done());
+}
+
+// A rank asks for this router's counters for its job (end-of-job report);
+// each thread reads its own, between two passes.
+void job_registry::on_stats(rank_session& s, ctl::reader& r) {
+    ctl::stats_request q{};
+    auto it = jobs_.find(s.job);
+    if (!s.attached || !r.get(q) || q.job != s.job || it == jobs_.end() || !it->second.active)
+        return reply_error(s, ctl::type::stats_reply, "stats asked before the job runs, or for another job");
+    constexpr auto fields = static_cast<std::uint32_t>(std::size(router_counter_fields));
+    ctl::writer w(ctl::type::stats_reply);
+    w.put(ctl::stats_reply{static_cast<std::uint32_t>(threads_.size()), fields});
+    for (auto& t : threads_) {
+        router_counters mine;
+        t->call([&](forwarder& f) { mine = f.job_counters(q.job); });
+        for (const auto& f : router_counter_fields) w.put(mine.*f.member);
+    }
+    send(s, w.done());
 }
 
 void job_registry::on_table(rank_session& s, ctl::reader& r) {

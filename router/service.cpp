@@ -91,14 +91,10 @@ int serve(const router_options& o) {
         }
     }
     server.shut_down();
-    std::uint64_t local = 0, remote = 0, bad = 0;
-    for (auto& t : threads) {
-        // Relaxed: statistics, read while the threads may still count.
-        const forwarder_counters& c = t->fwd().counters();
-        local += c.records_local.load(std::memory_order_relaxed);
-        remote += c.records_remote.load(std::memory_order_relaxed);
-        bad += c.bad_batches.load(std::memory_order_relaxed) + c.bad_records.load(std::memory_order_relaxed);
-    }
+    router_counters all;
+    for (auto& t : threads) add_counters(all, t->fwd().counters());
+    const std::uint64_t local = all.records_local, remote = all.records_remote,
+                        bad = all.bad_batches + all.bad_records;
     if (o.verbose || bad != 0)
         std::fprintf(stderr, "buddy-router[%d]: exiting%s; records to local ranks %llu, to other routers %llu, bad input %llu\n",
                      static_cast<int>(getpid()), stop_signal() ? " on a signal" : "",

@@ -1,9 +1,11 @@
 #include "buddy/comm.hpp"
 
+#include <iterator>
 #include <ostream>
 #include <stdexcept>
 #include <string>
 
+#include "buddy/report/writers.hpp"
 #include "runtime.hpp"
 
 namespace buddy {
@@ -90,9 +92,10 @@ counters comm::stats() const noexcept { return runtime_->snapshot(); }
 
 std::vector<rank_report> comm::gather_stats() {
     const counters mine = stats();
+    // A counters struct is nothing but its uint64 fields (buddy/stats.hpp).
+    constexpr int words = static_cast<int>(std::size(rank_counter_fields));
     std::vector<counters> all(static_cast<std::size_t>(size_));
-    MPI_Allgather(&mine, sizeof(counters), MPI_BYTE, all.data(), sizeof(counters), MPI_BYTE,
-                  runtime_->mpi());
+    MPI_Allgather(&mine, words, MPI_UINT64_T, all.data(), words, MPI_UINT64_T, runtime_->mpi());
     // Host names, fixed width for one allgather.
     char host[64] = {};
     runtime_->host().copy(host, sizeof host - 1);
@@ -108,8 +111,8 @@ std::vector<rank_report> comm::gather_stats() {
 }
 
 void comm::print_stats(std::ostream& out) {
-    const std::vector<rank_report> all = gather_stats();
-    if (rank_ == 0) out << format_table(all) << std::flush;
+    const job_report all = runtime_->gather_report();
+    if (rank_ == 0) out << report::format_table(all) << std::flush;
 }
 
 const config& comm::settings() const noexcept { return runtime_->settings(); }

@@ -26,6 +26,7 @@
 #include "buddy/ring/shm_segment.hpp"
 #include "buddy/ring/spsc_ring.hpp"
 #include "router_client.hpp"
+#include "router_stats.hpp"
 #include "router_table_exchange.hpp"
 #include "router_watch.hpp"
 #include "runtime.hpp"
@@ -199,12 +200,17 @@ public:
         c.backpressure_waits += waits_;
     }
 
+    std::vector<router_report> router_stats() override {
+        if (!job_routers_.leader) return {};
+        return ask_router_stats(rt_, *client_, job_routers_.index);
+    }
+
     std::string describe() const override {
         return "router: host, " + router_name_ + ", socket " + client_->socket_path() + ", " + std::to_string(threads_) +
                " router threads (lane = dest % " + std::to_string(threads_) + "), rings of " +
                std::to_string(ring_capacity_) + " bytes, outbound chunks of " + std::to_string(chunk_target_) +
                " bytes, router " + std::to_string(router_index_) + " of " + std::to_string(routers_) +
-               " on this node, " + std::to_string(job_routers_) + " routers in the job";
+               " on this node, " + std::to_string(job_routers_.count) + " routers in the job";
     }
 
 private:
@@ -267,7 +273,8 @@ private:
     runtime& rt_;
     double timeout_;
     unsigned routers_ = 1, router_index_ = 0;
-    std::uint32_t threads_ = 0, job_routers_ = 0;
+    std::uint32_t threads_ = 0;
+    job_routers job_routers_;
     std::string router_name_;
     std::optional<router_client> client_;
     std::optional<router_watch> watch_;

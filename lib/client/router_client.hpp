@@ -42,12 +42,12 @@ public:
     void attached();
     /// Hands the router the job's table (the first rank of each router does).
     void send_table(std::span<const std::byte> table_message);
-
-private:
-    bool hello(unsigned local_index);
     /// Sends a request and waits (bounded) for its reply; fatal on refusal.
     /// With `tolerate_close`, a router that closes instead yields an empty reader.
     control::reader request(std::span<const std::byte> m, control::type want, bool tolerate_close = false);
+
+private:
+    bool hello(unsigned local_index);
     std::string label() const;
 
     runtime& rt_;

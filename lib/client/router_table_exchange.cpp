@@ -16,7 +16,7 @@ unsigned local_index_on_node(runtime& rt) {
     return static_cast<unsigned>(local);
 }
 
-std::uint32_t exchange_router_table(runtime& rt, router_client& client) {
+job_routers exchange_router_table(runtime& rt, router_client& client) {
     const router_attachment& mine = client.router();
     const int n = rt.size();
     const MPI_Comm c = rt.mpi();
@@ -32,8 +32,12 @@ std::uint32_t exchange_router_table(runtime& rt, router_client& client) {
         if (fresh) leader_of.push_back(r);
         rank_to_router[static_cast<std::size_t>(r)] = it->second;
     }
-    const bool leader = leader_of[rank_to_router[static_cast<std::size_t>(rt.rank())]] == rt.rank();
-    const auto job_routers = static_cast<std::uint32_t>(leader_of.size());
+    job_routers result;
+    result.index = rank_to_router[static_cast<std::size_t>(rt.rank())];
+    result.leader = leader_of[result.index] == rt.rank();
+    result.count = static_cast<std::uint32_t>(leader_of.size());
+    const bool leader = result.leader;
+    const std::uint32_t job_routers = result.count;
 
     // The table's entry for our router (only leaders contribute one):
     // instance, threads, 0, then the address blobs.
@@ -49,7 +53,7 @@ std::uint32_t exchange_router_table(runtime& rt, router_client& client) {
     for (std::size_t r = 0; r < static_cast<std::size_t>(n); ++r) offs[r + 1] = offs[r] + lens[r];
     std::vector<std::byte> all(static_cast<std::size_t>(offs.back()));
     MPI_Allgatherv(section.data(), len, MPI_BYTE, all.data(), lens.data(), offs.data(), MPI_BYTE, c);
-    if (!leader) return job_routers;
+    if (!leader) return result;
 
     ctl::writer w(ctl::type::table);
     w.put(ctl::table{rt.job(), job_routers, static_cast<std::uint32_t>(n)});
@@ -59,7 +63,7 @@ std::uint32_t exchange_router_table(runtime& rt, router_client& client) {
         w.put_bytes(std::span<const std::byte>(all.data() + offs[static_cast<std::size_t>(r)],
                                                static_cast<std::size_t>(lens[static_cast<std::size_t>(r)])));
     client.send_table(w.done());
-    return job_routers;
+    return result;
 }
 
 }  // namespace buddy::detail

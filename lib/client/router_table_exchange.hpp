@@ -13,7 +13,14 @@ namespace buddy::detail {
 /// This rank's index among the ranks of its node (shared-memory domain).
 unsigned local_index_on_node(runtime& rt);
 
-/// Collective over the job.  Returns how many routers serve the job.
-std::uint32_t exchange_router_table(runtime& rt, router_client& client);
+/// Where this rank's router stands among the job's routers.
+struct job_routers {
+    std::uint32_t count = 0;  ///< routers serving the job
+    std::uint32_t index = 0;  ///< this rank's router, in the job's router order
+    bool leader = false;      ///< this rank is its router's first rank: it hands over the table, asks for counters
+};
+
+/// Collective over the job.
+job_routers exchange_router_table(runtime& rt, router_client& client);
 
 }  // namespace buddy::detail

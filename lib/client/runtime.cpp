@@ -4,9 +4,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
-#include <fstream>
+#include <optional>
 #include <random>
 #include <stdexcept>
 
@@ -80,6 +82,7 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
                 "buddy: placement 'dpu' needs a buddy-router running on a BlueField DPU; none is "
                 "configured for this job (see docs/placement.md)");
     }
+    epochs_ = std::make_unique<barrier_epochs>(world_);
     if (settings_.verbose && rank_ == 0) {
         std::fprintf(stderr, "buddy: %d ranks, job %016llx\n%s%s\n", size_,
                      static_cast<unsigned long long>(job_), settings_.describe().c_str(),
@@ -99,18 +102,15 @@ void runtime::finish() noexcept {
         fatal("buddy::comm destroyed while an exception propagates; ending the job so that no rank "
               "waits for this one");
     }
+    bool report_written = true;
     try {
-        barrier();  // nothing sent is lost at exit
-        if (!settings_.report_path.empty()) {
-            const std::vector<rank_report> all = owner_.gather_stats();
-            if (rank_ == 0) {
-                std::ofstream out(settings_.report_path);
-                out << format_json(all, std::string(to_string(settings_.where)));
-                if (!out) std::fprintf(stderr, "buddy: cannot write report %s\n", settings_.report_path.c_str());
-            }
-        }
+        // Nothing sent is lost at exit.  A distinct kind: a rank that returns
+        // without the barrier() its peers are in must not pass for them.
+        barrier(barrier_kind::final);
+        if (!settings_.report_path.empty()) report_written = write_report();
         backend_->drain();
         MPI_Barrier(world_);  // no rank tears down while another may still send to it
+        epochs_->close();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "buddy: rank %d: error during shutdown: %s\n", rank_, e.what());
     }
@@ -121,6 +121,9 @@ void runtime::finish() noexcept {
         MPI_Finalized(&finalized);
         if (!finalized) MPI_Finalize();
     }
+    // The user asked for a report and did not get it: the job must not look
+    // successful.  Every rank agreed (write_report), so every rank exits so.
+    if (!report_written) std::exit(EXIT_FAILURE);
 }
 
 void runtime::fatal(const std::string& why) const {
@@ -189,10 +192,14 @@ void runtime::progress() {
     if (!moved && backend_->has_unsent()) backend_->flush(engine::flush_reason::idle);
 }
 
-void runtime::barrier() {
+void runtime::barrier(barrier_kind kind) {
     if (nesting_ > 0) fatal("barrier() called from inside a handler; handlers must not wait for the whole job");
     ++owner_.counters_.barriers;
+    const std::uint64_t tag = barrier_tag(++barrier_epoch_, kind);
+    epochs_->enter(tag);
     backend_->flush(engine::flush_reason::barrier);
+    const auto ranks = static_cast<std::uint64_t>(size_);
+    const double timeout = settings_.timeout_seconds;
 
     // Quiescence by counting: every rank contributes (sent, handled); the job is
     // quiet when the sums agree and did not change between two consecutive
@@ -201,22 +208,43 @@ void runtime::barrier() {
     // flight in between.  The reduction is non-blocking and this rank keeps
     // delivering and flushing while it waits, so a rank in barrier() never
     // blocks a rank that still has messages for it.
+    //
+    // The same reduction carries the barrier's tag and its square: the sums are
+    // n*tag and n*tag^2 only if every rank's tag is this one (equal mean and
+    // mean square mean zero variance; the sums wrap modulo 2^64 alike on every
+    // rank, so equal tags always pass), so ranks in different barriers notice at
+    // their first round at no extra cost.  A wait without progress for
+    // BUDDY_TIMEOUT ends the job naming the rank that did not come.
     std::uint64_t previous[2] = {~0ull, ~0ull};
     for (;;) {
-        const std::uint64_t local[2] = {backend_->messages_written(), owner_.counters_.messages_handled};
-        std::uint64_t global[2] = {0, 0};
+        const std::uint64_t local[4] = {backend_->messages_written(), owner_.counters_.messages_handled, tag,
+                                        tag * tag};
+        std::uint64_t global[4] = {0, 0, 0, 0};
         MPI_Request request;
-        MPI_Iallreduce(local, global, 2, MPI_UINT64_T, MPI_SUM, world_, &request);
+        MPI_Iallreduce(local, global, 4, MPI_UINT64_T, MPI_SUM, world_, &request);
         int done = 0;
         unsigned idle = 0;
+        auto last_progress = std::chrono::steady_clock::now();
         while (!done) {
             const bool moved = backend_->poll(true);
             if (backend_->has_unsent()) backend_->flush(engine::flush_reason::barrier);
             MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-            if (moved) idle = 0;
-            else if (!done) idle_pause(idle);
+            if (moved) {
+                idle = 0;
+                last_progress = std::chrono::steady_clock::now();
+            } else if (!done) {
+                idle_pause(idle);
+                // The clock only on idle spins, and only every 64th: a barrier
+                // that completes at once never reads it.
+                if ((idle & 63) == 0) {
+                    const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - last_progress;
+                    if (waited.count() > timeout) barrier_failed(tag, false, waited.count());
+                }
+            }
         }
         ++owner_.counters_.quiescence_rounds;
+        if (global[2] != ranks * tag || global[3] != ranks * tag * tag) [[unlikely]]
+            barrier_failed(tag, true, 0.0);
         if (global[0] == global[1] && global[0] == previous[0] && global[1] == previous[1]) break;
         previous[0] = global[0];
         previous[1] = global[1];
@@ -226,6 +254,48 @@ void runtime::barrier() {
         }
         if (backend_->has_unsent()) backend_->flush(engine::flush_reason::barrier);
     }
+}
+
+void runtime::barrier_failed(std::uint64_t tag, bool mismatch, double waited_seconds) {
+    // Bounded: the ranks' tags arrive within a few seconds or the sentence says
+    // they could not be read.
+    const double read_limit = std::min(settings_.timeout_seconds, 2.0);
+    const std::optional<std::vector<std::uint64_t>> tags = epochs_->read_all(read_limit);
+    const std::string here = describe_barrier(tag);
+    char waited[32];
+    std::snprintf(waited, sizeof waited, "%.0f s", waited_seconds);
+    if (!tags) {
+        fatal(std::string(mismatch ? "ranks are in different barriers (this rank is in " + here + ")"
+                                   : "waited " + std::string(waited) + " in " + here +
+                                         " without progress (BUDDY_TIMEOUT)") +
+              "; which rank is missing could not be read within " + std::to_string(read_limit) + " s");
+    }
+    std::string why;
+    int named = 0;
+    bool elsewhere = false;  // some rank is in another barrier, not merely behind
+    for (int r = 0; r < size_ && named < 8; ++r) {
+        const std::uint64_t other = (*tags)[static_cast<std::size_t>(r)];
+        if (other == tag) continue;
+        if (!why.empty()) why += "; ";
+        ++named;
+        if (!mismatch && (other >> 1) < (tag >> 1)) {
+            why += "rank " + std::to_string(r) + " has not entered " + here + " after " + waited +
+                   (other == 0 ? std::string(" (it has entered no barrier yet)")
+                               : " (the last it entered is " + describe_barrier(other) + ")");
+        } else {
+            elsewhere = true;
+            why += "rank " + std::to_string(r) + " is in " + describe_barrier(other) + " while rank " +
+                   std::to_string(rank_) + " is in " + here;
+        }
+    }
+    if (why.empty()) {
+        why = mismatch ? "ranks are in different barriers (this rank is in " + here + ")"
+                       : "every rank has entered " + here + ", but its counting round made no progress for " +
+                             std::string(waited);
+    } else if (elsewhere) {
+        why += ": every rank must call barrier() the same number of times before its comm is destroyed";
+    }
+    fatal(why);
 }
 
 counters runtime::snapshot() const noexcept {

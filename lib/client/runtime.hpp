@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 
+#include "barrier_epochs.hpp"
 #include "buddy/comm.hpp"
 #include "buddy/engine/aggregator.hpp"
 #include "buddy/wire/batch.hpp"
@@ -41,6 +42,10 @@ public:
     virtual void drain() = 0;
     /// Adds the backend's own counters.
     virtual void add_counters(counters& c) const noexcept = 0;
+    /// The routers' counters for this job that this rank reports: its
+    /// router's, per thread, if it is that router's first rank; none otherwise
+    /// (and none without routers).  Not collective; may ask the router.
+    virtual std::vector<router_report> router_stats() { return {}; }
     /// A line describing the backend's setup, for --buddy-verbose and reports.
     virtual std::string describe() const = 0;
 };
@@ -55,7 +60,8 @@ public:
         lanes = backend_->lanes();
         lane_of = backend_->lane_of();
     }
-    void barrier();
+    /// The user's barrier(); the destructor's is barrier(barrier_kind::final).
+    void barrier() { barrier(barrier_kind::explicit_call); }
     void progress();
     void finish() noexcept;
 
@@ -79,11 +85,20 @@ public:
     std::uint64_t job() const noexcept { return job_; }
     const std::string& host() const noexcept { return host_; }
     counters snapshot() const noexcept;
+    /// Collective: every rank's counters, and on rank 0 the routers' (job_report.cpp).
+    job_report gather_report();
     comm& owner() noexcept { return owner_; }
 
     static constexpr int max_nesting = 8;
 
 private:
+    void barrier(barrier_kind kind);
+    /// Ends the job: the barrier `tag` made no progress for BUDDY_TIMEOUT, or
+    /// (`mismatch`) ranks are in different barriers.  Names the ranks.
+    [[noreturn]] void barrier_failed(std::uint64_t tag, bool mismatch, double waited_seconds);
+    /// Collective: writes the JSON report (rank 0); false on every rank if it could not.
+    bool write_report();
+
     comm& owner_;
     config settings_;
     bool own_mpi_;
@@ -94,6 +109,8 @@ private:
     std::uint64_t job_ = 0;
     std::string host_;
     int nesting_ = 0;
+    std::uint64_t barrier_epoch_ = 0;  ///< barriers this rank has entered
+    std::unique_ptr<barrier_epochs> epochs_;
     wire::batch_limits limits_;
     std::unique_ptr<backend> backend_;
 };

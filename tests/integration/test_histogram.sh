@@ -40,9 +40,37 @@ t = r["total"]
 assert t["messages_sent"] == 2 * 3 * 10000, t
 assert t["messages_handled"] == t["messages_sent"], t
 assert t["batches_sent"] >= 1 and t["barriers"] >= 6, t
+assert r["schema"] == 2 and r["routers"] == [], r
 PY
 grep -q "^total " <<<"$out" || fail "--stats printed no counter table: $out"
 echo "ok: counter report (JSON file and table)"
+
+# Under host placement the report covers the routers: the records they wrote
+# into the ranks' inbound rings are the messages the ranks handled, and
+# messages sent == handled.  Two routers per node also route between routers.
+for rpn in 1 2; do
+  out=$(BUDDY_PLACEMENT=host BUDDY_ROUTERS_PER_NODE=$rpn BUDDY_ROUTER_THREADS=2 BUDDY_REPORT=$report \
+        run_mpi 60 3 -x BUDDY_PLACEMENT -x BUDDY_ROUTERS_PER_NODE -x BUDDY_ROUTER_THREADS -x BUDDY_REPORT \
+        "$H" --updates 10000 --stats --json)
+  expect_verified "$(tail -n 1 <<<"$out")" "histogram host, $rpn routers, with BUDDY_REPORT"
+  python3 - "$report" "$rpn" <<'PY' || fail "host report content ($rpn routers per node)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+routers = int(sys.argv[2])
+assert r["schema"] == 2 and r["placement"] == "host", r
+t, rt = r["total"], r["routers_total"]
+assert t["messages_sent"] == 2 * 3 * 10000, t
+assert t["messages_handled"] == t["messages_sent"], t
+assert sorted((x["router"], x["thread"]) for x in r["routers"]) == [(i, k) for i in range(routers) for k in range(2)], r["routers"]
+assert rt["records_local"] == t["messages_handled"], (rt, t)
+assert rt["bad_batches"] == 0 and rt["bad_records"] == 0, rt
+if routers > 1:
+    assert rt["records_remote"] > 0 and rt["batches_sent"] == rt["batches_received"], rt
+    assert 0 < r["routers_batch_fill"] <= 2.0, r
+PY
+  grep -q "^router .*records_local" <<<"$out" || fail "--stats printed no router table: $out"
+  echo "ok: host report with $rpn routers per node: routers' records into ranks == messages handled"
+done
 
 # Flags on the command line instead of the environment.
 line=$(run_mpi 60 2 "$H" --buddy-granularity=2K --buddy-depth=2 --updates 10000 --json | tail -n 1)

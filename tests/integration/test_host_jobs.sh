@@ -24,14 +24,26 @@ for _ in $(seq 1 100); do [[ -S $SOCK ]] && break; sleep 0.05; done
 [[ -S $SOCK ]] || fail "router did not create $SOCK: $(cat "$LOG")"
 
 export BUDDY_PLACEMENT=host BUDDY_ROUTER_SOCKET="$SOCK"
-run_mpi 90 2 "$EXE" --updates 1000000 --table 4096 --seed 1 --json >"$SOCKDIR/a.out" 2>"$SOCKDIR/a.err" &
+BUDDY_REPORT="$SOCKDIR/a.json" run_mpi 90 2 -x BUDDY_REPORT "$EXE" --updates 1000000 --table 4096 --seed 1 --json >"$SOCKDIR/a.out" 2>"$SOCKDIR/a.err" &
 A=$!
-run_mpi 90 2 "$EXE" --updates 1000000 --table 4096 --seed 2 --json >"$SOCKDIR/b.out" 2>"$SOCKDIR/b.err" &
+BUDDY_REPORT="$SOCKDIR/b.json" run_mpi 90 2 -x BUDDY_REPORT "$EXE" --updates 1000000 --table 4096 --seed 2 --json >"$SOCKDIR/b.out" 2>"$SOCKDIR/b.err" &
 B=$!
 wait $A || fail "job A: exit status $? ($(cat "$SOCKDIR/a.err"))"
 wait $B || fail "job B: exit status $? ($(cat "$SOCKDIR/b.err"))"
 expect_verified "$(tail -n 1 "$SOCKDIR/a.out")" "job A through the shared router"
 expect_verified "$(tail -n 1 "$SOCKDIR/b.out")" "job B through the shared router"
+# The router counts per job: each job's report shows its own records only.
+for job in a b; do
+  python3 - "$SOCKDIR/$job.json" <<'PY' || fail "job $job: router counters are not this job's"
+import json, sys
+r = json.load(open(sys.argv[1]))
+t, rt = r["total"], r["routers_total"]
+assert len(r["routers"]) == 2, r["routers"]
+assert t["messages_sent"] == t["messages_handled"] == 2 * 2 * 1000000, t
+assert rt["records_local"] == t["messages_handled"], (rt, t)
+PY
+done
+echo "ok: each job's report counts only its own records at the shared router"
 jobs_routed=$(grep -c "routing" "$LOG" || true)
 (( jobs_routed == 2 )) || fail "router log shows $jobs_routed routed jobs, expected 2: $(cat "$LOG")"
 # Both were really at the same time: the second job registered before the first ended.

@@ -104,7 +104,7 @@ TEST_CASE("ring to ring: every record reaches its rank once, in order, as batche
         REQUIRE(got[d].size() == next[d]);
         for (std::size_t i = 0; i < got[d].size(); ++i) CHECK(got[d][i] == i + 1000000 * d);
     }
-    CHECK(f.counters().records_local.load() == next[0] + next[1] + next[2]);
+    CHECK(f.counters().records_local == next[0] + next[1] + next[2]);
     CHECK_FALSE(health->failed.load());
 }
 
@@ -133,8 +133,8 @@ TEST_CASE("router to router over UCX, and a malformed batch is dropped with a co
     }
     REQUIRE(got.size() == sent);
     for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == i);
-    CHECK(a.counters().batches_sent.load() > 0);
-    CHECK(b.counters().bad_batches.load() == 0);
+    CHECK(a.counters().batches_sent > 0);
+    CHECK(b.counters().bad_batches == 0);
 
     // A batch whose header claims more records than it holds: refused whole.
     transport::worker rogue("rogue");
@@ -146,11 +146,11 @@ TEST_CASE("router to router over UCX, and a malformed batch is dropped with a co
     std::memset(body, 0, 8);
     transport::send_ticket ticket{[](void*, ucs_status_t) {}, nullptr};
     transport::send_batch(ep, bad.data(), bad.size(), &ticket);
-    for (int k = 0; k < 2000 && b.counters().bad_batches.load() == 0; ++k) {
+    for (int k = 0; k < 2000 && b.counters().bad_batches == 0; ++k) {
         rogue.progress();
         b.step();
     }
-    CHECK(b.counters().bad_batches.load() == 1);
+    CHECK(b.counters().bad_batches == 1);
     CHECK(hb->failed.load());
     CHECK(receive(r1, 1, 2).empty());  // nothing of it was delivered
     ep.close(rogue, 1.0);

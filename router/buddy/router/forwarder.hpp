@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "buddy/engine/aggregator.hpp"
+#include "buddy/stats.hpp"
 #include "buddy/ring/spsc_ring.hpp"
 #include "buddy/transport/active_message.hpp"
 #include "buddy/transport/endpoint.hpp"
@@ -74,19 +75,18 @@ struct job_health {
     }
 };
 
-/// Counters of one thread.  Written by the thread (relaxed, once per chunk or
-/// batch, never per record), read by anyone.
-struct forwarder_counters {
-    std::atomic<std::uint64_t> records_local{0};    ///< records written into inbound rings
-    std::atomic<std::uint64_t> records_remote{0};   ///< records put into batches for other routers
-    std::atomic<std::uint64_t> chunks_in{0};        ///< outbound ring chunks drained
-    std::atomic<std::uint64_t> chunks_out{0};       ///< inbound ring chunks (batches) written
-    std::atomic<std::uint64_t> batches_sent{0};
-    std::atomic<std::uint64_t> batches_received{0};
-    std::atomic<std::uint64_t> bad_batches{0};      ///< arrived batches refused (logged)
-    std::atomic<std::uint64_t> bad_records{0};      ///< malformed data in outbound rings (logged)
-    std::atomic<std::uint64_t> stalls{0};           ///< passes where a source had to pause
-};
+/// Adds `n` to a router counter.  Only the owning router thread writes a
+/// counter, so a relaxed load and a relaxed store (no read-modify-write, hence
+/// no locked instruction on the data path) cannot lose an update.  The
+/// atomic_ref makes the 8-byte store single-copy atomic, so another thread that
+/// reads it with a relaxed load (forwarder::counters()) sees the old or the new
+/// value, never a torn one; it needs no ordering with anything else it reads.
+inline void bump(std::uint64_t& counter, std::uint64_t n) noexcept {
+    std::atomic_ref<std::uint64_t> a(counter);
+    a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+static_assert(std::atomic_ref<std::uint64_t>::required_alignment == alignof(std::uint64_t),
+              "router counters are plain uint64 fields used through atomic_ref");
 
 class forwarder {
 public:
@@ -123,7 +123,12 @@ public:
     /// Sends every partial batch and commits every partial inbound chunk now.
     void flush_all();
 
-    const forwarder_counters& counters() const noexcept { return counters_; }
+    /// This thread's counters over every job it served; any thread may call it
+    /// (relaxed loads, see bump()).
+    router_counters counters() const noexcept;
+    /// This thread's counters for one job (zero if it does not serve the job).
+    /// Only on this thread (router_thread::call): the job map is this thread's.
+    router_counters job_counters(std::uint64_t job) const noexcept;
 
 private:
     struct job_state;
@@ -159,6 +164,7 @@ private:
         std::size_t inbound_target = 0;          ///< record bytes per inbound chunk
         wire::batch_limits limits;
         forwarder* owner = nullptr;
+        router_counters counters;                ///< this thread's counters for this job
     };
 
     struct arrived {
@@ -175,7 +181,13 @@ private:
     void commit_inbound(local_rank& s);
     bool receive();
     bool distribute(arrived& a);
-    void bad_input(job_state& j, const std::string& why, std::atomic<std::uint64_t>& counter);
+    using counter_of = std::uint64_t router_counters::*;
+    /// Adds `n` to a counter of the job and to the thread's totals.
+    void count(job_state& j, counter_of which, std::uint64_t n = 1) noexcept {
+        bump(j.counters.*which, n);
+        bump(totals_.*which, n);
+    }
+    void bad_input(job_state& j, const std::string& why, counter_of which);
     transport::endpoint& peer(job_state& j, std::uint32_t hop);
     static void on_sent(void* token, ucs_status_t status);
 
@@ -187,7 +199,7 @@ private:
     std::unordered_map<std::uint64_t, std::unique_ptr<job_state>> jobs_;
     std::vector<std::unique_ptr<local_rank>> slots_;
     std::deque<arrived> arrived_;
-    forwarder_counters counters_;
+    router_counters totals_;  ///< every job's counters summed (jobs come and go)
 };
 
 }  // namespace buddy::router

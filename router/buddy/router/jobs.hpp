@@ -64,6 +64,7 @@ private:
     void on_hello(rank_session& s, control::reader& r);
     void on_attached(rank_session& s);
     void on_table(rank_session& s, control::reader& r);
+    void on_stats(rank_session& s, control::reader& r);
     void on_detach(rank_session& s);
     void leave(rank_session& s, bool orderly, const std::string& why);
     void notify_failure(job_entry& j, std::uint32_t dead_rank, const std::string& why);

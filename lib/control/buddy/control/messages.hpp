@@ -60,6 +60,8 @@ enum class type : std::uint16_t {
     detach = 7,
     detach_reply = 8,
     job_failed = 9,
+    stats = 10,        // see "Counters of a job" below
+    stats_reply = 11,
 };
 
 const char* name_of(type t) noexcept;
@@ -111,6 +113,24 @@ struct job_failed {
 };
 
 inline constexpr std::uint32_t no_rank = 0xFFFFFFFFu;
+
+// ---- Counters of a job (the end-of-job report) ----
+//
+//   stats {job}                   --->  (any attached rank, for its own job)
+//                                 <---  stats_reply {threads, fields},
+//                                       then threads x fields u64 counters
+//
+// The counters are the router's per-thread counters for that job, in the order
+// of buddy::router_counter_fields; `fields` lets the rank refuse a router built
+// with another list instead of misreading it.
+struct stats_request {
+    std::uint64_t job;
+};
+struct stats_reply {
+    std::uint32_t threads;
+    std::uint32_t fields;  ///< counters per thread
+    // followed by threads x fields u64
+};
 
 /// Copies `s` into a fixed NUL-padded name field.  False (field left empty)
 /// when it does not fit: a truncated segment name would name another segment.
@@ -233,6 +253,8 @@ inline const char* name_of(type t) noexcept {
         case type::detach: return "detach";
         case type::detach_reply: return "detach_reply";
         case type::job_failed: return "job_failed";
+        case type::stats: return "stats";
+        case type::stats_reply: return "stats_reply";
     }
     return "unknown";
 }

@@ -1,11 +1,14 @@
 #include "buddy/router/knob_flags.hpp"
 
+#include <cctype>
 #include <cstdio>
 
 namespace buddy::router {
 
 std::string knob_help(const knobs::knob& k) {
-    return std::string(k.description) + "; " + knobs::accepted(k) + " (ranks: " + knobs::env_of(k) + ")";
+    // A boolean's flag takes no value, so its accepted words would mislead here.
+    const std::string form = k.kind == knobs::form::boolean ? "" : "; " + knobs::accepted(k);
+    return std::string(k.description) + form + " (ranks: " + knobs::env_of(k) + ")";
 }
 
 CLI::Option* knob_flags::add(CLI::App& cli, const std::string& flag, std::string_view knob) {
@@ -13,6 +16,9 @@ CLI::Option* knob_flags::add(CLI::App& cli, const std::string& flag, std::string
     given& g = flags_.emplace_back(given{&k, flag, {}, nullptr});
     g.option = cli.add_option(flag, g.text, knob_help(k));
     g.option->default_str(knobs::default_text(k));
+    std::string unit(k.unit);
+    for (char& ch : unit) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    g.option->type_name(unit);
     return g.option;
 }
 

@@ -256,7 +256,7 @@ void apply_text(config& c, const knob& k, std::string_view text, knob_source sou
         // variable, a stray '='), never a silent default.
         const std::string how = source == knob_source::environment ? "unset " + std::string(spelled)
                                                                    : "leave " + std::string(spelled) + " out";
-        refuse(k, spelled, text, "empty; " + how + " for the default, " + default_text(k));
+        refuse(k, spelled, text, "empty; " + how + " for the default: " + default_text(k));
     }
     k.set(c, text, k, spelled);
     c.given.push_back({std::string(k.name), source, std::string(spelled), std::string(text), k.get(c)});

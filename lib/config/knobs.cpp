@@ -236,6 +236,28 @@ std::string accepted(const knob& k) {
     return {};
 }
 
+std::string markdown_table() {
+    std::string t = "| variable | flag | unit | default | meaning |\n|---|---|---|---|---|\n";
+    for (const knob& k : the_table) {
+        std::string unit;
+        switch (k.kind) {
+            case form::choice: unit = "one of " + std::string(k.choices); break;
+            case form::bytes:
+                unit = "bytes (`K`, `M`, `G`), " + range_text(k) + (k.power_of_two ? ", a power of two" : "");
+                break;
+            case form::count: unit = std::string(k.unit) + ", " + range_text(k); break;
+            case form::socket: unit = "absolute path"; break;
+            case form::cpu_list: unit = "core list (`6,7` or `6-7`)"; break;
+            default: unit = std::string(k.unit); break;
+        }
+        const std::string value = k.get(config{});
+        const std::string shown = value.empty() ? std::string(k.unset_means) : "`" + value + "`";
+        t += "| `" + env_of(k) + "` | `" + flag_of(k) + "` | " + unit + " | " + shown + " | " +
+             std::string(k.description) + " |\n";
+    }
+    return t;
+}
+
 std::string format_bytes(std::uint64_t n) {
     if (n == 0) return "0";
     if (n % (1024ull * 1024 * 1024) == 0) return std::to_string(n >> 30) + "G";

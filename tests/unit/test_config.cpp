@@ -370,3 +370,19 @@ TEST_CASE("config_error stays catchable for programs that validate themselves") 
     CHECK_THROWS_AS(c.validate(), config_error);
     CHECK_THROWS_AS(c.validate(), std::invalid_argument);
 }
+
+TEST_CASE("the README's knob table is the one the table generates") {
+    const char* readme = std::getenv("TEST_README");
+    if (!readme) return;  // run outside meson: nothing to compare with
+    std::ifstream in(readme);
+    REQUIRE(in);
+    std::string line, block;
+    bool inside = false;
+    while (std::getline(in, line)) {
+        if (line.rfind("| variable | flag |", 0) == 0) inside = true;
+        if (inside && line.empty()) break;
+        if (inside) block += line + "\n";
+    }
+    INFO("README.md's table should read:\n" << knobs::markdown_table());
+    CHECK(block == knobs::markdown_table());
+}

@@ -3,7 +3,8 @@
 // public buddy::config.  Everything else about knobs derives from it: the
 // environment variable (BUDDY_<NAME>) and flag (--buddy-<name>), parsing,
 // validation and its messages, describe(), the README table
-// (scripts/knob-table), and the flags of buddy-router and buddyrun.
+// (markdown_table(), checked against README.md by the unit test), and the
+// flags of buddy-router and buddyrun.
 //
 // Internal (not installed): MPI-free and free of other buddy libraries, so the
 // router, the launcher and the client all use it.
@@ -61,6 +62,9 @@ std::string flag_of(const knob& k);  ///< "--buddy-max-message"
 std::string default_text(const knob& k);
 /// The accepted form in words, including the range: "a byte count from 64 to 64M, as 4096, 64K or 1M".
 std::string accepted(const knob& k);
+
+/// The README's knob table, one row per knob (its header included).
+std::string markdown_table();
 
 /// Sets knob `k` of `c` from text the user gave through `spelled` (a variable or
 /// flag) and records it in c.given; throws config_error (empty text included).

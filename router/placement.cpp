@@ -1,7 +1,5 @@
 #include "buddy/router/placement.hpp"
 
-#include "buddy/config/knobs.hpp"
-
 #include <hwloc.h>
 #include <numa.h>
 #include <pthread.h>
@@ -9,8 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <stdexcept>
+
+#include "buddy/config/knobs.hpp"
 
 namespace buddy::router {
 

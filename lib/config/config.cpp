@@ -108,7 +108,7 @@ std::string config::describe() const {
         std::string from(to_string(o.source));
         if (o.source == knob_source::environment || o.source == knob_source::flag) from += " " + o.spelled;
         char line[320];
-        std::snprintf(line, sizeof line, "%-17s %-16s %-9s %-30s %s, %s\n", std::string(k.name).c_str(),
+        std::snprintf(line, sizeof line, "%-17s %-18s %-9s %-30s %s, %s\n", std::string(k.name).c_str(),
                       value.c_str(), std::string(k.unit).c_str(), from.c_str(), knobs::env_of(k).c_str(),
                       knobs::flag_of(k).c_str());
         s << line;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,6 +145,11 @@ void check_socket_path(const knob& k, const origin& o, const std::string& path) 
         refuse(k, o.spelled, o.shown,
                "a relative path; the router socket must be absolute, since ranks and routers start in "
                "different directories");
+    // Several routers per node add "-<index>" (socket_path_for): leave room for it.
+    constexpr std::size_t room = sizeof(sockaddr_un{}.sun_path) - 1 - 3;
+    if (path.size() > room)
+        refuse(k, o.spelled, o.shown,
+               "too long for a Unix socket: at most " + std::to_string(room) + " characters");
     const std::string dir = parent_of(path);
     if (is_directory(dir)) return;
     struct stat st{};

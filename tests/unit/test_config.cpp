@@ -360,6 +360,8 @@ TEST_CASE("router socket: relative paths and directories that cannot be made are
     c.router_socket = "/nonexistent-buddy-dir/sub/r.sock";
     const std::string e = error_of([&] { c.validate(); });
     CHECK(e.find("/nonexistent-buddy-dir/sub does not exist and cannot be made") != std::string::npos);
+    c.router_socket = "/tmp/" + std::string(200, 's') + ".sock";
+    CHECK(error_of([&] { c.validate(); }).find("too long for a Unix socket") != std::string::npos);
     c.router_socket = "/tmp/buddy-not-made-yet/r-{i}.sock";  // one level is made at start
     CHECK_NOTHROW(c.validate());
 }

@@ -7,8 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <stdexcept>
+
+#include "buddy/config/knobs.hpp"
 
 namespace buddy::router {
 
@@ -92,35 +93,7 @@ node_plan plan_node(const machine& m, unsigned router_threads, unsigned ranks, c
 }
 
 std::vector<int> parse_cpu_list(std::string_view text) {
-    std::vector<int> out;
-    auto bad = [&]() {
-        throw std::invalid_argument("invalid CPU list '" + std::string(text) +
-                                    "': expected numbers and ranges such as 0-3,8,10-11");
-    };
-    if (text.empty()) bad();
-    std::size_t at = 0;
-    while (at <= text.size()) {
-        const std::size_t comma = std::min(text.find(',', at), text.size());
-        const std::string_view item = text.substr(at, comma - at);
-        const std::size_t dash = item.find('-');
-        int lo = 0, hi = 0;
-        auto num = [&](std::string_view s, int& v) {
-            const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-            if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || v < 0 || v > 65535) bad();
-        };
-        if (dash == std::string_view::npos) {
-            num(item, lo);
-            hi = lo;
-        } else {
-            num(item.substr(0, dash), lo);
-            num(item.substr(dash + 1), hi);
-            if (hi < lo) bad();
-        }
-        for (int c = lo; c <= hi; ++c)
-            if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
-        at = comma + 1;
-    }
-    return out;
+    return knobs::parse_cpu_list(text, "CPU list");  // one parser, the knob table's
 }
 
 std::string format_cpu_list(const std::vector<int>& cpus) {

@@ -1,7 +1,7 @@
 // buddy-router: the routing service for placement host (and, built for
 // aarch64, dpu).  No MPI: ranks find it through its Unix socket.
 //
-//   buddy-router [--socket PATH] [--threads T] [--router-cores LIST] [--service] [--verbose]
+//   buddy-router [--socket PATH] [--threads T] [--router-cores LIST] [--service] [--verbose] [--version]
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -9,35 +9,39 @@
 
 #include "buddy/config.hpp"
 #include "buddy/router/core_pinning.hpp"
+#include "buddy/router/knob_flags.hpp"
 #include "buddy/router/service.hpp"
 
 int main(int argc, char** argv) {
     buddy::router::router_options o;
-    std::string cores;
+    buddy::router::knob_flags knob_flags;
     CLI::App cli{"buddy-router: routes buddy messages between the ranks of this node and other routers"};
-    cli.add_option("--socket", o.socket,
-                   "control socket (default /tmp/buddy-<uid>/router-<index>.sock; ranks: BUDDY_ROUTER_SOCKET)");
-    cli.add_option("--threads", o.threads, "router threads, each with its own rings and UCX worker")
-        ->check(CLI::Range(buddy::knob_range::router_threads_min, buddy::knob_range::router_threads_max));
-    cli.add_option("--router-cores", cores, "cores for the router threads, e.g. 6-7 (default: near the NIC)");
+    // Ranks check that a router they are told to start answers this (lib/config).
+    cli.set_version_flag("--version", std::string("buddy-router ") + BUDDY_VERSION);
+    knob_flags.add(cli, "--socket", "router-socket");
+    knob_flags.add(cli, "--threads", "router-threads");
+    knob_flags.add(cli, "--router-cores", "router-cores");
     cli.add_option("--index", o.index, "which router of this node this is (socket name, default cores)")
-        ->check(CLI::Range(0u, 63u));
-    cli.add_option("--routers-per-node", o.routers_per_node, "routers on this node (for the default cores)")
-        ->check(CLI::Range(1u, 64u));
+        ->check(CLI::Range(0u, buddy::knob_range::routers_per_node_max - 1));
+    knob_flags.add(cli, "--routers-per-node", "routers-per-node");
     cli.add_flag("--service", o.service, "keep running when the last job detaches");
     cli.add_option("--idle-exit", o.idle_exit_seconds, "without --service: exit if no job attaches within this many seconds")
         ->check(CLI::PositiveNumber);
-    cli.add_flag("--verbose", o.verbose, "print placement and job events");
+    cli.add_flag("--verbose", o.verbose, buddy::router::knob_help(buddy::knobs::find("verbose")));
     try {
         cli.parse(argc, argv);
+        buddy::config knobs;
+        knob_flags.apply(knobs);
+        o.socket = knobs.router_socket;
+        o.threads = knobs.router_threads;
+        o.routers_per_node = knobs.routers_per_node;
+        if (!knobs.router_cores.empty()) o.cores = buddy::router::parse_cpu_list(knobs.router_cores);
         if (o.index >= o.routers_per_node)
             throw CLI::ValidationError("--index", "must be below --routers-per-node");
-        if (!cores.empty()) o.cores = buddy::router::parse_cpu_list(cores);
     } catch (const CLI::ParseError& e) {
-        return cli.exit(e);
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(stderr, "buddy-router: --router-cores: %s\n", e.what());
-        return 2;
+        return buddy::router::refuse_command_line(cli, "buddy-router", e);
+    } catch (const buddy::config_error& e) {
+        return buddy::router::refuse_command_line("buddy-router", e);
     }
     return buddy::router::run_router(o);
 }

@@ -1,7 +1,10 @@
 // Every knob of buddy: one name, one unit, one default, settable by environment
 // variable (BUDDY_<NAME>) and by command-line flag (--buddy-<name>=VALUE, which
 // buddy::comm removes from argv).  Values are validated when a comm is made;
-// a bad value is refused with a message that names the knob and its range.
+// a bad value is refused with a message that names the knob, the value as given
+// and the accepted form.  The table that defines each knob (unit, range, form,
+// description) is lib/config; this struct holds the values, and its member
+// initialisers are the defaults.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +25,16 @@ class config_error : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
 };
+
+/// Where the value of a knob came from (describe() shows it).
+enum class knob_source : std::uint8_t {
+    default_value,   ///< the struct's initialiser
+    explicit_value,  ///< set by the program
+    environment,     ///< a BUDDY_* variable
+    flag,            ///< a command-line flag
+};
+
+std::string_view to_string(knob_source s) noexcept;
 
 struct config {
     /// Where routing runs.  inproc: inside each rank (the baseline).
@@ -52,6 +65,18 @@ struct config {
     /// Print what was chosen at start.
     bool verbose = false;
 
+    /// A value taken from the environment or a flag, as the user wrote it: an
+    /// error echoes exactly this text, and describe() says where a value came from.
+    struct given_value {
+        std::string knob;       ///< the knob's name, e.g. "granularity"
+        knob_source source;     ///< environment or flag
+        std::string spelled;    ///< the variable or flag that gave it, e.g. "BUDDY_GRANULARITY"
+        std::string text;       ///< the text given
+        std::string value;      ///< the value it set, formatted (to tell whether the program changed it since)
+    };
+    /// Filled by apply_env() and apply_args(), latest last.
+    std::vector<given_value> given;
+
     /// Defaults overridden by BUDDY_* environment variables; throws config_error.
     static config from_env();
     /// Overrides the knobs whose BUDDY_* variable is set; throws config_error.
@@ -59,10 +84,11 @@ struct config {
     /// Applies --buddy-<name>=VALUE / --buddy-<name> VALUE flags and removes them
     /// from argv (argc updated); throws config_error.
     void apply_args(int* argc, char*** argv);
-    /// Throws config_error if any value is out of range.
+    /// Throws config_error if any value is out of range or does not fit this
+    /// machine (a core that does not exist, a router binary that cannot run, ...).
     void validate() const;
 
-    /// One line per knob: name, value, unit, environment variable.
+    /// One line per knob: name, value in force, unit, where it came from, variable and flag.
     std::string describe() const;
 };
 
@@ -70,7 +96,8 @@ struct config {
 /// Throws config_error naming `knob` on malformed input.
 std::size_t parse_bytes(std::string_view text, std::string_view knob);
 
-/// Accepted range of each sized knob, shared by validation and the launcher.
+/// Accepted range of each sized knob.  The knob table (lib/config) takes its
+/// ranges from here; public because the router checks a rank's hello with them.
 struct knob_range {
     static constexpr std::size_t granularity_min = 64;
     static constexpr std::size_t granularity_max = 64ull * 1024 * 1024;

@@ -1,5 +1,7 @@
 #include "buddy/comm.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <iterator>
 #include <ostream>
 #include <stdexcept>
@@ -22,6 +24,32 @@ bool initialise_mpi(int* argc, char*** argv) {
     return true;
 }
 
+// A bad knob is the user's mistake, not the program's: every rank (each reads
+// the same settings) says so and ends cleanly, with no core dump.  A program
+// that wants to handle a bad setting itself calls config::validate() first.
+[[noreturn]] void refuse_settings(const config_error& e) {
+    std::string_view why = e.what();
+    if (why.rfind("buddy: ", 0) == 0) why.remove_prefix(7);
+    std::fflush(stdout);
+    std::fprintf(stderr, "buddy: fatal: %.*s\n", static_cast<int>(why.size()), why.data());
+    std::fflush(stderr);
+    // _Exit: neither MPI nor the application's static objects are in a state
+    // worth tearing down; mpirun ends the other ranks on a non-zero exit.
+    std::_Exit(2);
+}
+
+// The settings given are the base; BUDDY_* variables that are set override
+// them (an operator tunes without recompiling); --buddy-* flags override both.
+void settle(config& settings, int* argc, char*** argv) {
+    try {
+        settings.apply_env();
+        if (argc) settings.apply_args(argc, argv);
+        settings.validate();
+    } catch (const config_error& e) {
+        refuse_settings(e);
+    }
+}
+
 void finalise_if_owned(bool own) {
     if (!own) return;
     int finalized = 0;
@@ -33,14 +61,13 @@ void finalise_if_owned(bool own) {
 comm::comm(int* argc, char*** argv) : comm(argc, argv, config{}) {}
 
 comm::comm(int* argc, char*** argv, config settings) {
+    // Before MPI starts: a bad knob then ends the rank before the job does anything.
+    settle(settings, argc, argv);
     const bool own = initialise_mpi(argc, argv);
     try {
-        // The settings given are the base; BUDDY_* variables that are set
-        // override them (an operator tunes without recompiling); --buddy-* flags
-        // override both.
-        settings.apply_env();
-        settings.apply_args(argc, argv);
         start(MPI_COMM_WORLD, std::move(settings), own);
+    } catch (const config_error& e) {
+        refuse_settings(e);  // a setting this job cannot use (e.g. placement dpu without a DPU router)
     } catch (...) {
         finalise_if_owned(own);
         throw;
@@ -53,8 +80,12 @@ comm::comm(MPI_Comm world, config settings) {
     int initialised = 0;
     MPI_Initialized(&initialised);
     if (!initialised) throw std::logic_error("buddy::comm(MPI_Comm): MPI is not initialised");
-    settings.apply_env();  // as above: set BUDDY_* variables override the settings given
-    start(world, std::move(settings), false);
+    settle(settings, nullptr, nullptr);
+    try {
+        start(world, std::move(settings), false);
+    } catch (const config_error& e) {
+        refuse_settings(e);
+    }
 }
 
 void comm::start(MPI_Comm world, config settings, bool own_mpi) {

@@ -37,7 +37,7 @@ std::uint64_t registry_fingerprint() {
 
 runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
     : owner_(owner), settings_(std::move(settings)), own_mpi_(own_mpi) {
-    settings_.validate();
+    // settings_ were validated by comm before MPI started (comm.cpp).
     MPI_Comm_dup(world, &world_);
     MPI_Comm_rank(world_, &rank_);
     MPI_Comm_size(world_, &size_);

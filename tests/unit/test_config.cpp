@@ -8,10 +8,17 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
 #include "buddy/config.hpp"
+#include "buddy/config/knobs.hpp"
 
 using buddy::config;
 using buddy::config_error;
+namespace knobs = buddy::knobs;
 
 namespace {
 struct env_guard {
@@ -92,7 +99,7 @@ TEST_CASE("apply_env overrides only the knobs whose variable is set") {
 TEST_CASE("bad values for every kind of knob are refused") {
     {
         env_guard g("BUDDY_PLACEMENT", "gpu");
-        CHECK(error_of([] { config::from_env(); }).find("inproc, host, dpu") != std::string::npos);
+        CHECK(error_of([] { config::from_env(); }).find("inproc, host or dpu") != std::string::npos);
     }
     {
         env_guard g("BUDDY_DEPTH", "0");
@@ -144,4 +151,240 @@ TEST_CASE("an unknown --buddy- flag is refused with the list of known ones") {
     const std::string e = error_of([&] { c.apply_args(&argc, &av); });
     CHECK(e.find("--buddy-granularty") != std::string::npos);
     CHECK(e.find("--buddy-granularity") != std::string::npos);
+}
+
+// ------------------------------------------------------------ the table
+
+namespace {
+// A valid value other than the default, as text `set` accepts and `get` returns.
+std::string sample(const knobs::knob& k) {
+    switch (k.kind) {
+        case knobs::form::choice: return "host";
+        case knobs::form::bytes: return knobs::format_bytes(k.max);
+        case knobs::form::count: return std::to_string(k.max);
+        case knobs::form::seconds: return "2.5";
+        case knobs::form::boolean: return "on";
+        case knobs::form::path: return "/tmp/report.json";
+        case knobs::form::socket: return "/tmp/buddy-test/r.sock";
+        case knobs::form::cpu_list: return "0";
+        case knobs::form::program: return "/bin/sh";
+    }
+    return {};
+}
+
+struct argv_of {
+    std::vector<std::string> words;
+    std::vector<char*> ptrs;
+    int argc = 0;
+    char** argv = nullptr;
+    explicit argv_of(std::vector<std::string> w) : words(std::move(w)) {
+        for (auto& x : words) ptrs.push_back(x.data());
+        ptrs.push_back(nullptr);
+        argc = static_cast<int>(words.size());
+        argv = ptrs.data();
+    }
+};
+}  // namespace
+
+TEST_CASE("every knob has a name, unit, default, accepted form and description") {
+    REQUIRE(knobs::table().size() == 13);
+    const config defaults;
+    for (const knobs::knob& k : knobs::table()) {
+        CAPTURE(k.name);
+        CHECK(!k.name.empty());
+        CHECK(!k.unit.empty());
+        CHECK(!k.description.empty());
+        CHECK(!knobs::default_text(k).empty());
+        CHECK(!knobs::accepted(k).empty());
+        CHECK(knobs::env_of(k).rfind("BUDDY_", 0) == 0);
+        CHECK(knobs::flag_of(k) == "--buddy-" + std::string(k.name));
+        if (k.kind == knobs::form::bytes || k.kind == knobs::form::count) {
+            REQUIRE(static_cast<bool>(k.number));
+            CHECK(k.min <= k.max);
+            CHECK(k.number(defaults) >= k.min);
+            CHECK(k.number(defaults) <= k.max);
+        }
+        if (k.get(defaults).empty()) CHECK(!k.unset_means.empty());
+        CHECK(&knobs::find(k.name) == &k);
+    }
+    CHECK(knobs::env_of(knobs::find("max-message")) == "BUDDY_MAX_MESSAGE");
+    CHECK_THROWS_AS(knobs::find("no-such-knob"), std::out_of_range);
+}
+
+TEST_CASE("describe() lists every knob with its value, variable, flag and where it came from") {
+    env_guard g("BUDDY_DEPTH", "7");
+    argv_of a({"app", "--buddy-granularity=8K"});
+    config c;
+    c.timeout_seconds = 9;
+    c.apply_env();
+    c.apply_args(&a.argc, &a.argv);
+    const std::string d = c.describe();
+    for (const knobs::knob& k : knobs::table()) {
+        CAPTURE(k.name);
+        CHECK(d.find(std::string(k.name) + " ") != std::string::npos);
+        CHECK(d.find(knobs::env_of(k)) != std::string::npos);
+        CHECK(d.find(knobs::flag_of(k)) != std::string::npos);
+    }
+    auto line_of = [&](std::string_view name) {
+        const auto at = d.find(std::string(name) + " ");
+        return d.substr(at, d.find('\n', at) - at);
+    };
+    CHECK(line_of("depth").find("env BUDDY_DEPTH") != std::string::npos);
+    CHECK(line_of("granularity").find("8K") != std::string::npos);
+    CHECK(line_of("granularity").find("flag --buddy-granularity") != std::string::npos);
+    CHECK(line_of("timeout").find("explicit") != std::string::npos);
+    CHECK(line_of("max-message").find("default") != std::string::npos);
+    CHECK(line_of("router-bin").find("(searched)") != std::string::npos);
+}
+
+TEST_CASE("every knob round-trips through its variable and its flag") {
+    for (const knobs::knob& k : knobs::table()) {
+        CAPTURE(k.name);
+        const std::string text = sample(k);
+        REQUIRE(text != k.get(config{}));
+        {
+            env_guard g(knobs::env_of(k).c_str(), text.c_str());
+            const config c = config::from_env();
+            CHECK(k.get(c) == text);
+            CHECK(knobs::origin_of(c, k).source == buddy::knob_source::environment);
+        }
+        {
+            argv_of a({"app", knobs::flag_of(k) + "=" + text, "keep"});
+            config c;
+            c.apply_args(&a.argc, &a.argv);
+            CHECK(k.get(c) == text);
+            CHECK(knobs::origin_of(c, k).source == buddy::knob_source::flag);
+            REQUIRE(a.argc == 2);
+            CHECK(std::string(a.argv[1]) == "keep");
+        }
+    }
+}
+
+TEST_CASE("errors echo exactly what the user gave") {
+    {
+        env_guard g("BUDDY_GRANULARITY", "0");
+        config c = config::from_env();
+        const std::string e = error_of([&] { c.validate(); });
+        CHECK(e.find("BUDDY_GRANULARITY 0 is out of range") != std::string::npos);
+        CHECK(e.find("0G") == std::string::npos);
+    }
+    {
+        env_guard g("BUDDY_GRANULARITY", "1.5M");
+        const std::string e = error_of([] { config::from_env(); });
+        CHECK(e.find("'1.5M'") != std::string::npos);
+    }
+    {
+        env_guard g("BUDDY_DEPTH", "99999999999");
+        config c = config::from_env();
+        CHECK(error_of([&] { c.validate(); }).find("BUDDY_DEPTH 99999999999 is out of range") != std::string::npos);
+    }
+    {
+        config c;  // set by the program: named by the knob, shown as set
+        c.granularity = 0;
+        CHECK(error_of([&] { c.validate(); }).find("granularity 0 is out of range") != std::string::npos);
+    }
+    {
+        env_guard g("BUDDY_GRANULARITY", "64K");  // the program changed it after: no longer the user's text
+        config c = config::from_env();
+        c.granularity = 16;
+        CHECK(error_of([&] { c.validate(); }).find("granularity 16 is out of range") != std::string::npos);
+    }
+}
+
+TEST_CASE("an empty value is refused for every knob, from the environment and from a flag") {
+    for (const knobs::knob& k : knobs::table()) {
+        CAPTURE(k.name);
+        const std::string var = knobs::env_of(k);
+        {
+            env_guard g(var.c_str(), "");
+            const std::string e = error_of([] { config::from_env(); });
+            CHECK(e.find("invalid " + var + " ''") != std::string::npos);
+            CHECK(e.find("unset " + var) != std::string::npos);
+        }
+        argv_of a({"app", knobs::flag_of(k) + "="});
+        config c;
+        CHECK(error_of([&] { c.apply_args(&a.argc, &a.argv); }).find("invalid " + knobs::flag_of(k) + " ''") !=
+              std::string::npos);
+    }
+}
+
+TEST_CASE("router cores: malformed lists and cores this machine lacks are refused at validate") {
+    const long cpus = sysconf(_SC_NPROCESSORS_CONF);
+    const std::string missing = std::to_string(cpus);
+    for (const char* bad : {"1-0", "a,b", "3,", "-1"}) {
+        CAPTURE(bad);
+        env_guard g("BUDDY_ROUTER_CORES", bad);
+        config c = config::from_env();
+        const std::string e = error_of([&] { c.validate(); });
+        CHECK(e.find("invalid BUDDY_ROUTER_CORES '" + std::string(bad) + "'") != std::string::npos);
+    }
+    {
+        env_guard g("BUDDY_ROUTER_CORES", ("0," + missing).c_str());
+        config c = config::from_env();
+        const std::string e = error_of([&] { c.validate(); });
+        CHECK(e.find("core " + missing + " does not exist on this machine") != std::string::npos);
+    }
+    env_guard g("BUDDY_ROUTER_CORES", "0");
+    config c = config::from_env();
+    CHECK_NOTHROW(c.validate());
+}
+
+TEST_CASE("router bin: missing, not executable, or not a buddy-router is refused") {
+    config c;
+    c.router_bin = "/nonexistent/buddy-router";
+    CHECK(error_of([&] { c.validate(); }).find("cannot find it") != std::string::npos);
+    char plain[] = "/tmp/buddy-test-plain-XXXXXX";
+    const int fd = mkstemp(plain);
+    REQUIRE(fd >= 0);
+    close(fd);
+    chmod(plain, 0644);
+    c.router_bin = plain;
+    CHECK(error_of([&] { c.validate(); }).find("not executable") != std::string::npos);
+    unlink(plain);
+    c.router_bin = "/bin/false";
+    CHECK_NOTHROW(c.validate());  // placement inproc starts no router: not run
+    c.where = buddy::placement::host;
+    const std::string e = error_of([&] { c.validate(); });
+    CHECK(e.find("not a buddy-router") != std::string::npos);
+    CHECK(e.find("exited 1") != std::string::npos);
+    if (const char* real = std::getenv("TEST_ROUTER_BIN")) {
+        c.router_bin = real;
+        CHECK_NOTHROW(c.validate());
+    }
+}
+
+TEST_CASE("router socket: relative paths and directories that cannot be made are refused") {
+    config c;
+    c.router_socket = "router.sock";
+    CHECK(error_of([&] { c.validate(); }).find("a relative path") != std::string::npos);
+    c.router_socket = "/nonexistent-buddy-dir/sub/r.sock";
+    const std::string e = error_of([&] { c.validate(); });
+    CHECK(e.find("/nonexistent-buddy-dir/sub does not exist and cannot be made") != std::string::npos);
+    c.router_socket = "/tmp/" + std::string(200, 's') + ".sock";
+    CHECK(error_of([&] { c.validate(); }).find("too long for a Unix socket") != std::string::npos);
+    c.router_socket = "/tmp/buddy-not-made-yet/r-{i}.sock";  // one level is made at start
+    CHECK_NOTHROW(c.validate());
+}
+
+TEST_CASE("config_error stays catchable for programs that validate themselves") {
+    config c;
+    c.depth = 0;
+    CHECK_THROWS_AS(c.validate(), config_error);
+    CHECK_THROWS_AS(c.validate(), std::invalid_argument);
+}
+
+TEST_CASE("the README's knob table is the one the table generates") {
+    const char* readme = std::getenv("TEST_README");
+    if (!readme) return;  // run outside meson: nothing to compare with
+    std::ifstream in(readme);
+    REQUIRE(in);
+    std::string line, block;
+    bool inside = false;
+    while (std::getline(in, line)) {
+        if (line.rfind("| variable | flag |", 0) == 0) inside = true;
+        if (inside && line.empty()) break;
+        if (inside) block += line + "\n";
+    }
+    INFO("README.md's table should read:\n" << knobs::markdown_table());
+    CHECK(block == knobs::markdown_table());
 }

@@ -34,7 +34,7 @@ struct node_plan {
 /// and `ranks` ranks.  `forced`: the user's --router-cores (empty: choose).
 node_plan plan_node(const machine& m, unsigned router_threads, unsigned ranks, const std::vector<int>& forced);
 
-/// "0-3,8,10-11" -> {0,1,2,3,8,10,11}; throws std::invalid_argument naming the text.
+/// "0-3,8,10-11" -> {0,1,2,3,8,10,11}; throws config_error (a std::invalid_argument) naming the text.
 std::vector<int> parse_cpu_list(std::string_view text);
 /// The inverse, with ranges.
 std::string format_cpu_list(const std::vector<int>& cpus);

@@ -17,8 +17,27 @@ std::string describe_barrier(std::uint64_t tag) {
 
 barrier_epochs::barrier_epochs(MPI_Comm comm) {
     MPI_Comm_size(comm, &size_);
+    // Some MPI setups have no one-sided support (OpenMPI 4.1 with the ob1 pml
+    // over TCP has no osc component for it).  The window only improves an
+    // error message, so its absence must not end the job: try, agree, and
+    // without it keep the slot locally (read_all then says it cannot read).
+    MPI_Errhandler previous;
+    MPI_Comm_get_errhandler(comm, &previous);
+    MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
     void* base = nullptr;
-    MPI_Win_allocate(sizeof(std::uint64_t), sizeof(std::uint64_t), MPI_INFO_NULL, comm, &base, &win_);
+    int ok = MPI_Win_allocate(sizeof(std::uint64_t), sizeof(std::uint64_t), MPI_INFO_NULL, comm, &base, &win_) ==
+             MPI_SUCCESS;
+    int all_ok = 0;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, comm);
+    MPI_Comm_set_errhandler(comm, previous);
+    MPI_Errhandler_free(&previous);
+    if (!all_ok) {
+        // A window only some ranks made is left unused: freeing it is
+        // collective over all of them.
+        win_ = MPI_WIN_NULL;
+        slot_ = &local_slot_;
+        return;
+    }
     slot_ = static_cast<std::uint64_t*>(base);
     *slot_ = 0;
     // Reads happen only on error paths, where a failed read must become a
@@ -36,6 +55,7 @@ void barrier_epochs::enter(std::uint64_t tag) noexcept {
 }
 
 std::optional<std::vector<std::uint64_t>> barrier_epochs::read_all(double limit_seconds) const {
+    if (win_ == MPI_WIN_NULL) return std::nullopt;  // this MPI gave no window
     std::vector<std::uint64_t> tags(static_cast<std::size_t>(size_), 0);
     std::vector<MPI_Request> requests(static_cast<std::size_t>(size_), MPI_REQUEST_NULL);
     for (int r = 0; r < size_; ++r) {

@@ -40,12 +40,15 @@ public:
     /// Every rank's current tag, or nothing if they could not all be read
     /// within `limit_seconds` (error path only).
     std::optional<std::vector<std::uint64_t>> read_all(double limit_seconds) const;
+    /// False where this MPI could make no RMA window: read_all() never succeeds.
+    bool readable() const noexcept { return win_ != MPI_WIN_NULL; }
     /// Collective: ends the epoch and frees the window.
     void close();
 
 private:
     MPI_Win win_ = MPI_WIN_NULL;
-    std::uint64_t* slot_ = nullptr;  ///< this rank's slot, inside the window
+    std::uint64_t* slot_ = nullptr;  ///< this rank's slot, inside the window (or local_slot_ without one)
+    std::uint64_t local_slot_ = 0;
     int size_ = 0;
 };
 

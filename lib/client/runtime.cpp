@@ -268,7 +268,9 @@ void runtime::barrier_failed(std::uint64_t tag, bool mismatch, double waited_sec
         fatal(std::string(mismatch ? "ranks are in different barriers (this rank is in " + here + ")"
                                    : "waited " + std::string(waited) + " in " + here +
                                          " without progress (BUDDY_TIMEOUT)") +
-              "; which rank is missing could not be read within " + std::to_string(read_limit) + " s");
+              (epochs_->readable()
+                   ? "; which rank is missing could not be read within " + std::to_string(read_limit) + " s"
+                   : std::string("; which rank is missing cannot be read: this MPI offers no RMA window")));
     }
     std::string why;
     int named = 0;

@@ -38,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "buddy/engine/route.hpp"
 #include "buddy/ring/shm_segment.hpp"
 #include "buddy/ring/spsc_ring.hpp"
 #include "buddy/wire/control.hpp"
@@ -100,7 +101,7 @@ public:
         request(ctl::writer(ctl::type::attached).done(), ctl::type::attached_reply);
         exchange_table();
         lane_of_.resize(static_cast<std::size_t>(rt.size()));
-        for (std::size_t d = 0; d < lane_of_.size(); ++d) lane_of_[d] = static_cast<std::uint32_t>(d % threads_);
+        for (std::uint32_t d = 0; d < lane_of_.size(); ++d) lane_of_[d] = engine::lane_of(d, threads_);
         // Outbound chunks: the granularity, within sensible bounds for a ring.
         chunk_target_ = std::clamp<std::size_t>(cfg.granularity, 4096, out_[0].max_chunk_payload() / 4);
         last_check_ = clock::now();

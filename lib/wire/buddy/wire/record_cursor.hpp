@@ -1,0 +1,150 @@
+// The one walk over a sequence of records (a batch body, a ring chunk).
+//
+// Every piece of code that reads records goes through record_cursor: the
+// rank's dispatch, the router's forwarding of outbound ring chunks, and its
+// check and distribution of batches from the network.  The checked cursor
+// tests every bound against record_limits before it yields a record and never
+// reads outside its buffer; the trusted cursor is the same loop with the checks
+// compiled out, for bytes a checked cursor has already accepted.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "buddy/wire/record.hpp"
+
+namespace buddy::wire {
+
+enum class parse_errc {
+    ok = 0,
+    truncated_header,   ///< fewer bytes than a batch header
+    bad_magic,
+    bad_version,
+    bad_flags,
+    foreign_job,
+    length_mismatch,    ///< header's byte count disagrees with the buffer
+    truncated_record,   ///< a record runs past the end of the buffer
+    oversized_record,   ///< a payload larger than the limit
+    bad_padding,        ///< extended-header reserved word not zero, or extended form for a small payload
+    bad_destination,    ///< dest outside the job, or not the rank the batch was delivered to
+    unknown_handler,    ///< handler id outside this binary's registry
+    count_mismatch,     ///< header's record count disagrees with the records
+};
+
+/// What a checked cursor accepts in one record.
+struct record_limits {
+    std::uint32_t ranks = 0;             ///< dest must be < ranks
+    std::uint32_t handlers = 0;          ///< handler must be < handlers (0: not checked, e.g. router)
+    std::size_t max_payload = max_payload_bytes;
+    std::uint32_t only_dest = any_dest;  ///< if set, every record must be for this rank
+    static constexpr std::uint32_t any_dest = 0xFFFFFFFFu;
+};
+
+/// One record as the cursor yields it: pointers into the cursor's buffer.
+struct record_view {
+    record_header header;
+    const std::byte* payload;
+    std::size_t payload_bytes;
+    const std::byte* record;   ///< the whole record (header, payload, padding)
+    std::size_t record_bytes;  ///< what it occupies, padding included
+};
+
+/// Why a checked cursor stopped early; error == ok when it reached the end.
+struct record_error {
+    parse_errc error = parse_errc::ok;
+    std::size_t offset = 0;   ///< byte offset (in the cursor's buffer) of the offending field or record
+    std::uint64_t value = 0;  ///< the offending value (dest, handler, size, bytes left)
+};
+
+enum class record_checks : bool { trusted = false, checked = true };
+
+template <record_checks Checks>
+class basic_record_cursor {
+public:
+    /// Walks `buffer` from byte `start` (which is where records begin, e.g.
+    /// after a batch header, or where a paused walk stopped).  Offsets in
+    /// errors and offset() count from the start of `buffer`.
+    basic_record_cursor(std::span<const std::byte> buffer, const record_limits& limits,
+                        std::size_t start = 0) noexcept
+        : base_(buffer.data()), size_(buffer.size()), at_(start), limits_(limits) {}
+
+    /// Trusted walks need no limits.
+    explicit basic_record_cursor(std::span<const std::byte> buffer, std::size_t start = 0) noexcept
+        requires(Checks == record_checks::trusted)
+        : base_(buffer.data()), size_(buffer.size()), at_(start), limits_{} {}
+
+    /// Yields the next record into `r` and steps past it.  false at the end of
+    /// the buffer, or (checked) at a bad record: then error() says why, and
+    /// offset() stays at the bad record.
+    bool next(record_view& r) noexcept {
+        if (at_ >= size_) return false;
+        const std::byte* const p = base_ + at_;
+        const std::size_t left = size_ - at_;
+        if constexpr (checked) {
+            if (left < short_header_bytes) [[unlikely]] return fail(parse_errc::truncated_record, at_, left);
+        }
+        r.header = read_header(p);
+        std::size_t payload = r.header.size;
+        std::size_t header = short_header_bytes;
+        if (r.header.size == long_size_escape) [[unlikely]] {
+            std::uint32_t ext[2];
+            if constexpr (checked) {
+                if (left < long_header_bytes) return fail(parse_errc::truncated_record, at_, left);
+            }
+            std::memcpy(ext, p + short_header_bytes, sizeof ext);
+            if constexpr (checked) {
+                if (ext[1] != 0) return fail(parse_errc::bad_padding, at_ + 12, ext[1]);
+                // Writers use the short form whenever it fits: accept one encoding only.
+                if (ext[0] < long_size_escape) return fail(parse_errc::bad_padding, at_ + 8, ext[0]);
+            }
+            payload = ext[0];
+            header = long_header_bytes;
+        }
+        if constexpr (checked) {
+            if (payload > limits_.max_payload) [[unlikely]]
+                return fail(parse_errc::oversized_record, at_, payload);
+        }
+        const std::size_t total = align_up(header + payload);
+        if constexpr (checked) {
+            if (total > left) [[unlikely]] return fail(parse_errc::truncated_record, at_, total);
+            if (r.header.dest >= limits_.ranks ||
+                (limits_.only_dest != record_limits::any_dest && r.header.dest != limits_.only_dest)) [[unlikely]]
+                return fail(parse_errc::bad_destination, at_, r.header.dest);
+            if (limits_.handlers != 0 && r.header.handler >= limits_.handlers) [[unlikely]]
+                return fail(parse_errc::unknown_handler, at_, r.header.handler);
+        }
+        r.payload = p + header;
+        r.payload_bytes = payload;
+        r.record = p;
+        r.record_bytes = total;
+        at_ += total;
+        return true;
+    }
+
+    /// Where the next record starts (after a bad record: where it starts).
+    std::size_t offset() const noexcept { return at_; }
+    /// Why the walk stopped; ok while it is running or when it reached the end.
+    const record_error& error() const noexcept { return error_; }
+
+private:
+    static constexpr bool checked = Checks == record_checks::checked;
+
+    bool fail(parse_errc e, std::size_t offset, std::uint64_t value) noexcept {
+        error_ = record_error{e, offset, value};
+        size_ = at_;  // a bad record ends the walk: later next() calls yield nothing
+        return false;
+    }
+
+    const std::byte* base_;
+    std::size_t size_;
+    std::size_t at_;
+    record_limits limits_;
+    record_error error_{};
+};
+
+using record_cursor = basic_record_cursor<record_checks::checked>;
+using trusted_record_cursor = basic_record_cursor<record_checks::trusted>;
+
+}  // namespace buddy::wire

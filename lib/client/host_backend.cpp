@@ -2,7 +2,7 @@
 //
 // The rank has one outbound and one inbound ring per router thread.  The
 // lanes async() writes into are windows into the chunk currently reserved in
-// each outbound ring (lane = router thread = dest % threads); make_room()
+// each outbound ring (lane = router thread = engine::lane_of(dest, threads)); make_room()
 // commits that chunk and reserves the next, flush() commits partial chunks.
 // Inbound ring chunks are complete batches (batch header + records for this
 // rank), copied out and handed to runtime::deliver().  Copying them out first

@@ -169,7 +169,7 @@ bool forwarder::make_room(job_state& j, std::uint32_t dest, std::size_t bytes) {
 // The per-record path: read the header, find the destination's window, copy.
 bool forwarder::forward_chunk(local_rank& s) {
     job_state& j = *s.job;
-    wire::record_cursor cursor(s.chunk, j.record_limits, s.offset);
+    wire::router_record_cursor cursor(s.chunk, j.record_limits, s.offset);
     wire::window* const* const window_of = j.window_of.data();
     for (wire::record_view v; cursor.next(v);) {
         wire::window* w = window_of[v.header.dest];

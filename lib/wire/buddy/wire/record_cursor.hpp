@@ -5,7 +5,8 @@
 // check and distribution of batches from the network.  The checked cursor
 // tests every bound against record_limits before it yields a record and never
 // reads outside its buffer; the trusted cursor is the same loop with the checks
-// compiled out, for bytes a checked cursor has already accepted.
+// compiled out, for bytes a checked cursor has already accepted (the template
+// flag record_checks says which checks a walk makes).
 #pragma once
 
 #include <cstddef>
@@ -58,7 +59,23 @@ struct record_error {
     std::uint64_t value = 0;  ///< the offending value (dest, handler, size, bytes left)
 };
 
-enum class record_checks : bool { trusted = false, checked = true };
+/// Which checks a cursor makes: a set of bits fixed at compile time, so a
+/// walk pays only for the checks its caller needs.  `structure` (sizes, the
+/// extended header, the payload limit, dest < ranks) is what keeps a walk
+/// inside its buffer and inside the job; a rank adds the handler and "for me"
+/// checks, a router does not look at handlers.
+enum class record_checks : unsigned {
+    trusted = 0,    ///< bytes a checked cursor already accepted
+    structure = 1,
+    handler = 2,    ///< handler < handlers (when handlers != 0)
+    only_dest = 4,  ///< dest == only_dest (when set)
+    checked = structure | handler | only_dest,
+    router = structure,
+};
+
+constexpr bool has(record_checks set, record_checks c) noexcept {
+    return (static_cast<unsigned>(set) & static_cast<unsigned>(c)) != 0;
+}
 
 template <record_checks Checks>
 class basic_record_cursor {
@@ -86,9 +103,12 @@ public:
             if (left < short_header_bytes) [[unlikely]] return fail(parse_errc::truncated_record, at_, left);
         }
         r.header = read_header(p);
-        std::size_t payload = r.header.size;
-        std::size_t header = short_header_bytes;
-        if (r.header.size == long_size_escape) [[unlikely]] {
+        std::size_t payload;
+        std::size_t header;
+        if (r.header.size != long_size_escape) [[likely]] {
+            payload = r.header.size;
+            header = short_header_bytes;
+        } else {
             std::uint32_t ext[2];
             if constexpr (checked) {
                 if (left < long_header_bytes) return fail(parse_errc::truncated_record, at_, left);
@@ -109,9 +129,14 @@ public:
         const std::size_t total = align_up(header + payload);
         if constexpr (checked) {
             if (total > left) [[unlikely]] return fail(parse_errc::truncated_record, at_, total);
-            if (r.header.dest >= limits_.ranks ||
-                (limits_.only_dest != record_limits::any_dest && r.header.dest != limits_.only_dest)) [[unlikely]]
+            if (r.header.dest >= limits_.ranks) [[unlikely]]
                 return fail(parse_errc::bad_destination, at_, r.header.dest);
+        }
+        if constexpr (has(Checks, record_checks::only_dest)) {
+            if (limits_.only_dest != record_limits::any_dest && r.header.dest != limits_.only_dest) [[unlikely]]
+                return fail(parse_errc::bad_destination, at_, r.header.dest);
+        }
+        if constexpr (has(Checks, record_checks::handler)) {
             if (limits_.handlers != 0 && r.header.handler >= limits_.handlers) [[unlikely]]
                 return fail(parse_errc::unknown_handler, at_, r.header.handler);
         }
@@ -129,7 +154,7 @@ public:
     const record_error& error() const noexcept { return error_; }
 
 private:
-    static constexpr bool checked = Checks == record_checks::checked;
+    static constexpr bool checked = has(Checks, record_checks::structure);
 
     bool fail(parse_errc e, std::size_t offset, std::uint64_t value) noexcept {
         error_ = record_error{e, offset, value};
@@ -145,6 +170,8 @@ private:
 };
 
 using record_cursor = basic_record_cursor<record_checks::checked>;
+/// What a router checks in records it forwards without running them.
+using router_record_cursor = basic_record_cursor<record_checks::router>;
 using trusted_record_cursor = basic_record_cursor<record_checks::trusted>;
 
 }  // namespace buddy::wire

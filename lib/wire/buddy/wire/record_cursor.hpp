@@ -61,15 +61,18 @@ struct record_error {
 
 /// Which checks a cursor makes: a set of bits fixed at compile time, so a
 /// walk pays only for the checks its caller needs.  `structure` (sizes, the
-/// extended header, the payload limit, dest < ranks) is what keeps a walk
-/// inside its buffer and inside the job; a rank adds the handler and "for me"
-/// checks, a router does not look at handlers.
+/// extended header and its payload limit, dest < ranks) keeps a walk inside
+/// its buffer and inside the job; a rank adds the rest.  A router forwards
+/// records it never runs, so it skips the handler and "for me" checks and the
+/// limit on short payloads (their 16-bit size already bounds them; the rank
+/// that runs one checks it).
 enum class record_checks : unsigned {
-    trusted = 0,    ///< bytes a checked cursor already accepted
+    trusted = 0,        ///< bytes a checked cursor already accepted
     structure = 1,
-    handler = 2,    ///< handler < handlers (when handlers != 0)
-    only_dest = 4,  ///< dest == only_dest (when set)
-    checked = structure | handler | only_dest,
+    handler = 2,        ///< handler < handlers (when handlers != 0)
+    only_dest = 4,      ///< dest == only_dest (when set)
+    payload_limit = 8,  ///< short payloads too are <= max_payload
+    checked = structure | handler | only_dest | payload_limit,
     router = structure,
 };
 
@@ -104,10 +107,15 @@ public:
         }
         r.header = read_header(p);
         std::size_t payload;
-        std::size_t header;
+        std::size_t total;
         if (r.header.size != long_size_escape) [[likely]] {
             payload = r.header.size;
-            header = short_header_bytes;
+            total = align_up(short_header_bytes + payload);
+            r.payload = p + short_header_bytes;
+            if constexpr (has(Checks, record_checks::payload_limit)) {
+                if (payload > limits_.max_payload) [[unlikely]]
+                    return fail(parse_errc::oversized_record, at_, payload);
+            }
         } else {
             std::uint32_t ext[2];
             if constexpr (checked) {
@@ -118,15 +126,12 @@ public:
                 if (ext[1] != 0) return fail(parse_errc::bad_padding, at_ + 12, ext[1]);
                 // Writers use the short form whenever it fits: accept one encoding only.
                 if (ext[0] < long_size_escape) return fail(parse_errc::bad_padding, at_ + 8, ext[0]);
+                if (ext[0] > limits_.max_payload) return fail(parse_errc::oversized_record, at_, ext[0]);
             }
             payload = ext[0];
-            header = long_header_bytes;
+            total = align_up(long_header_bytes + payload);
+            r.payload = p + long_header_bytes;
         }
-        if constexpr (checked) {
-            if (payload > limits_.max_payload) [[unlikely]]
-                return fail(parse_errc::oversized_record, at_, payload);
-        }
-        const std::size_t total = align_up(header + payload);
         if constexpr (checked) {
             if (total > left) [[unlikely]] return fail(parse_errc::truncated_record, at_, total);
             if (r.header.dest >= limits_.ranks) [[unlikely]]
@@ -140,7 +145,6 @@ public:
             if (limits_.handlers != 0 && r.header.handler >= limits_.handlers) [[unlikely]]
                 return fail(parse_errc::unknown_handler, at_, r.header.handler);
         }
-        r.payload = p + header;
         r.payload_bytes = payload;
         r.record = p;
         r.record_bytes = total;

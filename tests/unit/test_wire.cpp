@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "buddy/wire/batch.hpp"
@@ -51,6 +52,30 @@ TEST_CASE("record sizes are 8-aligned and use the short header below 65535 bytes
     CHECK(header_bytes_for(65534) == 8);
     CHECK(header_bytes_for(65535) == 16);
     CHECK(record_bytes_for(65535) == align_up(16 + 65535));
+}
+
+TEST_CASE("a short header is {u32 dest, u16 handler, u16 size}, little-endian, and reads back") {
+    // write_header builds the header as one word; this pins that word to the
+    // record_header layout every reader (router, rank, engine) uses.
+    for (const auto& [dest, handler, size] :
+         {std::tuple<std::uint32_t, std::uint16_t, std::size_t>{0, 0, 0}, {1, 2, 8},
+          {0xFFFFFFFFu, 0xFFFFu, 65534}, {0x01020304u, 0x0506u, 0x0708u}}) {
+        alignas(8) std::byte buf[16];
+        std::memset(buf, 0xAB, sizeof buf);
+        std::byte* payload = write_header(buf, dest, handler, size);
+        CHECK(payload == buf + short_header_bytes);
+        const record_header h = read_header(buf);
+        CHECK(h.dest == dest);
+        CHECK(h.handler == handler);
+        CHECK(h.size == size);
+        const unsigned char expect[8] = {
+            static_cast<unsigned char>(dest), static_cast<unsigned char>(dest >> 8),
+            static_cast<unsigned char>(dest >> 16), static_cast<unsigned char>(dest >> 24),
+            static_cast<unsigned char>(handler), static_cast<unsigned char>(handler >> 8),
+            static_cast<unsigned char>(size), static_cast<unsigned char>(size >> 8)};
+        CHECK(std::memcmp(buf, expect, sizeof expect) == 0);
+        CHECK(buf[8] == std::byte{0xAB});  // nothing written past the header
+    }
 }
 
 TEST_CASE("a well-formed batch parses and every record is visited with its payload") {

@@ -50,8 +50,11 @@ constexpr auto add_one = [](buddy::comm&, std::uint64_t slot) {
 constexpr auto remove_one = [](buddy::comm&, std::uint64_t slot) { --g_state->table[slot]; };
 
 // One pass of updates through buddy: the send loop and the barrier are timed.
+// Kept out of main(): inlined there, the loop's registers depended on how big
+// main() was, and an unrelated change to the command-line parsing (1e59ae7)
+// put the generator's state on the stack, reloaded on every update.
 template <typename Handler>
-double buddy_pass(buddy::comm& world, Handler handler, std::uint64_t updates, std::uint64_t table,
+[[gnu::noinline]] double buddy_pass(buddy::comm& world, Handler handler, std::uint64_t updates, std::uint64_t table,
                   std::uint64_t seed) {
     apps::fast_rng rng(seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(world.rank()));
     const auto ranks = static_cast<std::uint64_t>(world.size());

@@ -20,9 +20,9 @@ while [[ $# -gt 0 ]]; do
     *) echo "apps_matrix.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-python3 - "$BUILD" "$reps" "$ranks" "$apps" "$size" <<'PY'
-import json, statistics, subprocess, sys
+PYTHONPATH=perf/lib python3 - "$BUILD" "$reps" "$ranks" "$apps" "$size" <<'PY'
+import statistics, sys
+import bench  # perf/lib/bench.py: runs an app, reads and checks its JSON result
 build, reps, ranks, apps, size = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].split(), sys.argv[5]
 # Problem sizes: "default" takes a few seconds per run at 2 ranks on 2 cores.
 args = {
@@ -47,17 +47,11 @@ for app in apps:
     for mode, placement in configs:
         rates, times = [], []
         for _ in range(reps):
-            cmd = ["timeout", "600", "mpirun", "-n", ranks, "--oversubscribe", "--bind-to", "none",
-                   "-x", f"BUDDY_PLACEMENT={placement}", f"{build}/apps/{app}", "--mode", mode, "--json"] + args[app]
-            out = subprocess.run(cmd, capture_output=True, text=True)
-            lines = out.stdout.strip().splitlines()
             try:
-                d = json.loads(lines[-1])
-            except (IndexError, json.JSONDecodeError):
-                sys.exit(f"no result from: {' '.join(cmd)}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
-            if not d.get("verified"):
-                sys.exit(f"not verified: {' '.join(cmd)}\n{lines[-1]}")
-            rates.append(float(d.get("fom", d["rate"])) if app == "quicksilver" else float(d["rate"]))
+                d = bench.run_app(build, app, ranks, mode, placement, args[app])
+            except bench.RunError as e:
+                sys.exit(str(e))
+            rates.append(bench.app_rate(app, d))
             times.append(float(d["seconds"]))
         rows[(app, mode, placement)] = (times, rates)
 name = lambda m, p: "mpi" if m == "mpi" else p

@@ -18,22 +18,20 @@ while [[ $# -gt 0 ]]; do
     *) echo "granularity_sweep.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-python3 - "$BUILD" "$ranks" "$reps" "$updates" "$table" "$placement" "$sizes" <<'PY'
-import json, statistics, subprocess, sys
+PYTHONPATH=perf/lib python3 - "$BUILD" "$ranks" "$reps" "$updates" "$table" "$placement" "$sizes" <<'PY'
+import statistics, sys
+import bench  # perf/lib/bench.py: runs an app, reads and checks its JSON result
 build, ranks, reps, updates, table, placement, sizes = sys.argv[1:8]
 sizes, reps = sizes.split(), int(reps)
 rates = {g: [] for g in sizes}
 for _ in range(reps):          # interleaved, so drift in machine load hits every size alike
     for g in sizes:
-        cmd = ["timeout", "300", "mpirun", "-n", ranks, "--oversubscribe", "--bind-to", "none",
-               "-x", f"BUDDY_GRANULARITY={g}", "-x", f"BUDDY_PLACEMENT={placement}",
-               f"{build}/apps/histogram", "--updates", updates, "--table", table, "--json"]
-        out = subprocess.run(cmd, capture_output=True, text=True)
-        d = json.loads(out.stdout.strip().splitlines()[-1])
-        if not d["verified"]:
-            sys.exit(f"not verified: {' '.join(cmd)}")
-        rates[g].append(d["rate"])
+        try:
+            d = bench.run_app(build, "histogram", ranks, "buddy", placement,
+                              ["--updates", updates, "--table", table], {"BUDDY_GRANULARITY": g}, timeout=300)
+        except bench.RunError as e:
+            sys.exit(str(e))
+        rates[g].append(bench.app_rate("histogram", d))
 best = max(statistics.median(r) for r in rates.values())
 print(f"histogram, {ranks} ranks, {placement}, {updates} updates/rank, table {table}, {reps} runs (messages/s)")
 print(f"{'granularity':>11} {'median':>11} {'min':>11} {'max':>11} {'of best':>8}")

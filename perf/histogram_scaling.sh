@@ -16,29 +16,24 @@ while [[ $# -gt 0 ]]; do
     *) extra+=("$1"); shift ;;
   esac
 done
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-modes=("buddy:${placements:-inproc}" "mpi:none")
-python3 - "$BUILD" "$updates" "$table" "$reps" "$ranks" "${extra[*]:-}" <<'PY'
-import json, statistics, subprocess, sys
-build, updates, table, reps, ranks, extra = sys.argv[1:7]
+PYTHONPATH=perf/lib python3 - "$BUILD" "$updates" "$table" "$reps" "$ranks" "${placements:-inproc}" "${extra[*]:-}" <<'PY'
+import statistics, sys
+import bench  # perf/lib/bench.py: runs an app, reads and checks its JSON result
+build, updates, table, reps, ranks, placement, extra = sys.argv[1:8]
 ranks = [int(r) for r in ranks.split()]
 reps = int(reps)
-configs = [("buddy", "inproc"), ("mpi", "none")]
+configs = [("buddy", placement), ("mpi", "inproc")]
 results = {}
 for n in ranks:
     for mode, placement in configs:
         rates = []
         for _ in range(reps):
-            cmd = ["timeout", "600", "mpirun", "-n", str(n), "--oversubscribe", "--bind-to", "none",
-                   "-x", f"BUDDY_PLACEMENT={placement if mode == 'buddy' else 'inproc'}",
-                   f"{build}/apps/histogram", "--mode", mode, "--updates", updates, "--table", table, "--json"]
-            cmd += extra.split()
-            out = subprocess.run(cmd, capture_output=True, text=True)
-            line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "{}"
-            d = json.loads(line)
-            if not d.get("verified"):
-                sys.exit(f"not verified: {' '.join(cmd)}\n{out.stdout}\n{out.stderr}")
-            rates.append(d["rate"])
+            try:
+                d = bench.run_app(build, "histogram", n, mode, placement,
+                                  ["--updates", updates, "--table", table] + extra.split())
+            except bench.RunError as e:
+                sys.exit(str(e))
+            rates.append(bench.app_rate("histogram", d))
         results[(n, mode)] = rates
 print(f"histogram: {updates} updates per rank, table {table} per rank, {reps} runs each (messages/s)")
 print(f"{'ranks':>5} {'mode':>8} {'median':>12} {'min':>12} {'max':>12} {'buddy/mpi':>10}")

@@ -31,7 +31,8 @@ forwarder::~forwarder() {
 }
 
 void forwarder::add_job(const job_settings& s, std::shared_ptr<const job_table> table,
-                        std::shared_ptr<job_health> health, const std::vector<rank_rings>& rings) {
+                        std::shared_ptr<job_health> health, const std::vector<rank_rings>& rings,
+                        engine::next_hop_scheme scheme) {
     auto j = std::make_unique<job_state>();
     j->settings = s;
     j->table = std::move(table);
@@ -41,19 +42,22 @@ void forwarder::add_job(const job_settings& s, std::shared_ptr<const job_table> 
     j->agg = std::make_unique<engine::aggregator>(
         engine::aggregator_settings{s.granularity, s.depth, s.job, j->table->self}, routers);
     j->peers.resize(routers);
-    j->route.assign(s.size, nullptr);
+    j->window_of.assign(s.size, nullptr);
     j->hop_of.assign(s.size, -1);
     j->local_of.assign(s.size, nullptr);
     j->limits.job = s.job;
     j->limits.ranks = s.size;
     j->limits.handlers = 0;  // the router never looks at handlers
     j->limits.max_payload = s.max_message;
+    j->record_limits = j->limits.records();
+    // The next hop of every destination this router does not serve, once, so
+    // that the per-record path is one table lookup whatever the scheme.
+    const engine::route route(j->table->rank_to_router, routers, scheme);
     for (std::uint32_t d = 0; d < s.size; ++d) {
-        const std::uint32_t r = j->table->rank_to_router[d];
-        if (r != j->table->self) {
-            j->hop_of[d] = static_cast<std::int32_t>(r);
-            j->route[d] = &j->agg->windows()[r];
-        }
+        if (route.serves(j->table->self, d)) continue;
+        const std::uint32_t hop = route.next_hop(j->table->self, d);
+        j->hop_of[d] = static_cast<std::int32_t>(hop);
+        j->window_of[d] = &j->agg->windows()[hop];
     }
     for (const rank_rings& rr : rings) {
         auto slot = std::make_unique<local_rank>();
@@ -64,7 +68,7 @@ void forwarder::add_job(const job_settings& s, std::shared_ptr<const job_table> 
         const std::size_t room = slot->in.max_chunk_payload() - wire::batch_header_bytes;
         j->inbound_target = std::min(s.granularity, room);
         j->local_of[rr.rank] = slot.get();
-        j->route[rr.rank] = &slot->win;
+        j->window_of[rr.rank] = &slot->win;
         slots_.push_back(std::move(slot));
     }
     jobs_[s.job] = std::move(j);
@@ -77,7 +81,7 @@ void forwarder::remove_rank(std::uint64_t job, std::uint32_t rank) {
     if (rank >= j.settings.size || !j.local_of[rank]) return;
     local_rank* s = j.local_of[rank];
     j.local_of[rank] = nullptr;
-    j.route[rank] = nullptr;  // records still addressed to it are refused and counted
+    j.window_of[rank] = nullptr;  // records still addressed to it are refused and counted
     std::erase_if(slots_, [&](const std::unique_ptr<local_rank>& p) { return p.get() == s; });
 }
 
@@ -168,62 +172,34 @@ bool forwarder::make_room(job_state& j, std::uint32_t dest, std::size_t bytes) {
 // The per-record path: read the header, find the destination's window, copy.
 bool forwarder::forward_chunk(local_rank& s) {
     job_state& j = *s.job;
-    const std::byte* const base = s.chunk.data();
-    const std::size_t size = s.chunk.size();
-    std::size_t at = s.offset;
-    wire::window* const* const route = j.route.data();
-    const std::uint32_t ranks = j.settings.size;
-    while (at < size) {
-        const std::byte* const p = base + at;
-        const std::size_t left = size - at;
-        if (left < wire::short_header_bytes) [[unlikely]] {
-            bad_input(j, "rank " + std::to_string(s.rank) + " wrote a truncated record into its outbound ring",
-                      &router_counters::bad_records);
-            s.broken = true;
-            return true;
-        }
-        const wire::record_header h = wire::read_header(p);
-        std::size_t total;
-        if (h.size != wire::long_size_escape) [[likely]] {
-            total = wire::align_up(wire::short_header_bytes + h.size);
-        } else {
-            std::uint32_t ext[2] = {0, 1};
-            if (left >= wire::long_header_bytes) std::memcpy(ext, p + wire::short_header_bytes, sizeof ext);
-            if (ext[1] != 0 || ext[0] > j.settings.max_message) {
-                bad_input(j, "rank " + std::to_string(s.rank) + " wrote a malformed long record", &router_counters::bad_records);
-                s.broken = true;
-                return true;
-            }
-            total = wire::align_up(wire::long_header_bytes + ext[0]);
-        }
-        if (total > left || h.dest >= ranks) [[unlikely]] {
-            bad_input(j, "rank " + std::to_string(s.rank) + " wrote a record " +
-                             (total > left ? "running past its chunk" : "for rank " + std::to_string(h.dest) +
-                                                                           " outside the job"),
-                      &router_counters::bad_records);
-            s.broken = true;
-            return true;
-        }
-        wire::window* w = route[h.dest];
-        if (w == nullptr || static_cast<std::size_t>(w->limit - w->cursor) < total) [[unlikely]] {
+    wire::router_record_cursor cursor(s.chunk, j.record_limits, s.offset);
+    wire::window* const* const window_of = j.window_of.data();
+    for (wire::record_view v; cursor.next(v);) {
+        wire::window* w = window_of[v.header.dest];
+        if (w == nullptr || static_cast<std::size_t>(w->limit - w->cursor) < v.record_bytes) [[unlikely]] {
             if (w == nullptr) {
-                bad_input(j, "rank " + std::to_string(s.rank) + " sent to rank " + std::to_string(h.dest) +
+                bad_input(j, "rank " + std::to_string(s.rank) + " sent to rank " + std::to_string(v.header.dest) +
                                  ", which has left this router",
                           &router_counters::bad_records);
-                at += total;
                 continue;
             }
-            if (!make_room(j, h.dest, total)) {
-                s.offset = at;
+            if (!make_room(j, v.header.dest, v.record_bytes)) {
+                s.offset = static_cast<std::size_t>(v.record - s.chunk.data());
                 return false;
             }
         }
-        std::memcpy(w->cursor, p, total);
-        w->cursor += total;
+        std::memcpy(w->cursor, v.record, v.record_bytes);
+        w->cursor += v.record_bytes;
         ++w->records;
-        at += total;
     }
-    s.offset = at;
+    s.offset = cursor.offset();
+    if (cursor.error().error != wire::parse_errc::ok) [[unlikely]] {
+        bad_input(j,
+                  "rank " + std::to_string(s.rank) + " wrote a malformed record into its outbound ring: " +
+                      wire::describe(wire::batch_error(cursor.error())),
+                  &router_counters::bad_records);
+        s.broken = true;
+    }
     return true;
 }
 
@@ -267,6 +243,10 @@ transport::endpoint& forwarder::peer(job_state& j, std::uint32_t hop) {
     auto& slot = j.peers[hop];
     if (!slot) {
         const job_table::router_entry& r = j.table->routers[hop];
+        // Thread t of every router of a job forwards the records of lane t
+        // (engine::lane_of), so it sends to thread t of the next hop; a router
+        // with fewer threads takes them modulo its count.  Any thread of the
+        // destination's router may deliver: a rank polls all its inbound rings.
         const auto& address = r.addresses[index_ % r.addresses.size()];
         // by_caller: routers of one node reach each other over shared memory,
         // which UCX 1.13 offers only without transport failure detection; a
@@ -333,12 +313,15 @@ bool forwarder::receive() {
         job_state& j = *it->second;
         count(j, &router_counters::batches_received);
         count(j, &router_counters::batch_bytes_received, rb.bytes);
-        // Check the whole batch before any record moves: a bad batch changes nothing.
+        // Check the whole batch before any record moves: a bad batch changes
+        // nothing.  A record for a rank another router serves is in transit
+        // and goes on to its next hop; one for a rank this router should
+        // serve but does not (never attached, or left) is refused.
         bool foreign = false;
         std::uint32_t foreign_dest = 0;
         const wire::parse_result r = wire::for_each_checked_record(
             bytes, j.limits, [&](const wire::record_header& rh, const std::byte*, std::size_t) {
-                if (j.local_of[rh.dest] == nullptr && !foreign) {
+                if (j.hop_of[rh.dest] < 0 && j.local_of[rh.dest] == nullptr && !foreign) {
                     foreign = true;
                     foreign_dest = rh.dest;
                 }
@@ -352,7 +335,7 @@ bool forwarder::receive() {
             receiver_.release(rb);
             continue;
         }
-        arrived_.push_back(arrived{rb, &j, 0});
+        arrived_.push_back(arrived{rb, &j, wire::batch_header_bytes});
     }
     // Deliver in arrival order, but a batch whose destination ring is full waits
     // alone: later batches (for other ranks) go past it, so one slow rank does
@@ -371,34 +354,33 @@ bool forwarder::receive() {
     return moved;
 }
 
+// The batch was checked whole by receive(); records go to their ranks' inbound
+// rings here, or (transit) into the batch for their next hop.
 bool forwarder::distribute(arrived& a) {
     job_state& j = *a.job;
-    const std::byte* const base = a.rb.data + wire::batch_header_bytes;
-    const std::size_t size = a.rb.bytes - wire::batch_header_bytes;
-    std::size_t at = a.offset;
-    bool ok = true;
-    wire::for_each_record(std::span<const std::byte>(base + at, size - at),
-                          [&](const wire::record_header& h, const std::byte*, std::size_t, const std::byte* rec,
-                              std::size_t total) {
-                              if (!ok) return;
-                              local_rank* s = j.local_of[h.dest];
-                              if (s == nullptr) {  // left meanwhile (died): the job has failed anyway
-                                  at += total;
-                                  return;
-                              }
-                              wire::window& w = s->win;
-                              if (static_cast<std::size_t>(w.limit - w.cursor) < total &&
-                                  !make_room_local(*s, total)) {
-                                  ok = false;
-                                  return;
-                              }
-                              std::memcpy(w.cursor, rec, total);
-                              w.cursor += total;
-                              ++w.records;
-                              at += total;
-                          });
-    a.offset = at;
-    return ok;
+    const std::span<const std::byte> batch(a.rb.data, a.rb.bytes);
+    wire::trusted_record_cursor cursor(batch, a.offset);
+    wire::window* const* const window_of = j.window_of.data();
+    const std::int32_t* const hop_of = j.hop_of.data();
+    std::uint64_t transit = 0;
+    bool done = true;
+    for (wire::record_view v; cursor.next(v);) {
+        wire::window* w = window_of[v.header.dest];
+        if (w == nullptr) continue;  // its rank left meanwhile (died): the job has failed anyway
+        if (static_cast<std::size_t>(w->limit - w->cursor) < v.record_bytes &&
+            !make_room(j, v.header.dest, v.record_bytes)) {
+            a.offset = static_cast<std::size_t>(v.record - batch.data());
+            done = false;
+            break;
+        }
+        std::memcpy(w->cursor, v.record, v.record_bytes);
+        w->cursor += v.record_bytes;
+        ++w->records;
+        transit += hop_of[v.header.dest] >= 0 ? 1 : 0;
+    }
+    if (done) a.offset = cursor.offset();
+    if (transit != 0) count(j, &router_counters::records_transit, transit);
+    return done;
 }
 
 // ---------------------------------------------------------------- the pass

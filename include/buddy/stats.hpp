@@ -31,11 +31,10 @@ namespace buddy {
     X(quiescence_rounds, "rounds", "global counting rounds spent in barrier()")
 
 /// X(name, unit, description): the counters of one router thread for one job.
-/// There is no transit counter: the only route in this tree is `direct`, so a
-/// record arriving from another router always goes into a local rank's ring.
 #define BUDDY_ROUTER_COUNTERS(X)                                                                        \
     X(records_local, "records", "records written into the inbound rings of this router's ranks")       \
     X(records_remote, "records", "records put into batches for other routers")                         \
+    X(records_transit, "records", "records that arrived from a router for another router's rank, passed on") \
     X(chunks_in, "chunks", "outbound ring chunks drained")                                             \
     X(chunks_out, "chunks", "inbound ring chunks written (each a batch for one rank)")                 \
     X(batches_sent, "batches", "batches sent to other routers")                                        \

@@ -2,7 +2,7 @@
 //
 // The rank has one outbound and one inbound ring per router thread.  The
 // lanes async() writes into are windows into the chunk currently reserved in
-// each outbound ring (lane = router thread = dest % threads); make_room()
+// each outbound ring (lane = router thread = engine::lane_of(dest, threads)); make_room()
 // commits that chunk and reserves the next, flush() commits partial chunks.
 // Inbound ring chunks are complete batches (batch header + records for this
 // rank), copied out and handed to runtime::deliver().  Copying them out first
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "buddy/control/node_paths.hpp"
+#include "buddy/engine/route.hpp"
 #include "buddy/ring/shm_segment.hpp"
 #include "buddy/ring/spsc_ring.hpp"
 #include "router_client.hpp"
@@ -55,7 +56,7 @@ public:
         job_routers_ = exchange_router_table(rt, *client_);
         watch_.emplace(rt, client_->channel(), router.pid, router_name_, client_->socket_path());
         lane_of_.resize(static_cast<std::size_t>(rt.size()));
-        for (std::size_t d = 0; d < lane_of_.size(); ++d) lane_of_[d] = static_cast<std::uint32_t>(d % threads_);
+        for (std::uint32_t d = 0; d < lane_of_.size(); ++d) lane_of_[d] = engine::lane_of(d, threads_);
         // Outbound chunks: the granularity, within sensible bounds for a ring.
         chunk_target_ = std::clamp<std::size_t>(cfg.granularity, 4096, out_[0].max_chunk_payload() / 4);
         // Nobody sends before every router of the job has its table.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "buddy/engine/aggregator.hpp"
+#include "buddy/engine/route.hpp"
 #include "buddy/transport/active_message.hpp"
 #include "buddy/transport/endpoint.hpp"
 #include "buddy/transport/worker.hpp"
@@ -35,7 +36,10 @@ public:
           peers_(static_cast<std::size_t>(rt.size())),
           lane_of_(static_cast<std::size_t>(rt.size())),
           timeout_(rt.settings().timeout_seconds) {
-        for (std::uint32_t r = 0; r < lane_of_.size(); ++r) lane_of_[r] = r;
+        // Each rank is its own router: the lane of a destination is the
+        // aggregator hop of route's next hop (with direct, the rank itself).
+        const engine::route route = engine::route::one_router_per_rank(static_cast<std::uint32_t>(rt.size()));
+        for (std::uint32_t d = 0; d < lane_of_.size(); ++d) lane_of_[d] = route.next_hop(rank_, d);
         exchange_addresses();
     }
 

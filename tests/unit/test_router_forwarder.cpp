@@ -156,6 +156,71 @@ TEST_CASE("router to router over UCX, and a malformed batch is dropped with a co
     ep.close(rogue, 1.0);
 }
 
+TEST_CASE("records in transit: A sends rank 2's records through B, which forwards them to C") {
+    // A test scheme: router 0 reaches router 2 through router 1; every other pair is direct.
+    const engine::next_hop_scheme via_b = [](std::uint32_t from, std::uint32_t to, std::uint32_t) {
+        return from == 0 && to == 2 ? 1u : to;
+    };
+    router::forwarder a(0, "router A"), b(0, "router B"), c(0, "router C");
+    rank_side r0, r1, r2;
+    auto ha = std::make_shared<router::job_health>(), hb = std::make_shared<router::job_health>(),
+         hc = std::make_shared<router::job_health>();
+    const router::job_settings s{job_id, 3, 128, 2, 1024};
+    const std::vector<std::uint32_t> rank_to_router = {0, 1, 2};
+    a.add_job(s, table_for(rank_to_router, 0, {&a, &b, &c}), ha, {{0, r0.out.mem, r0.in.mem}}, via_b);
+    b.add_job(s, table_for(rank_to_router, 1, {&a, &b, &c}), hb, {{1, r1.out.mem, r1.in.mem}}, via_b);
+    c.add_job(s, table_for(rank_to_router, 2, {&a, &b, &c}), hc, {{2, r2.out.mem, r2.in.mem}}, via_b);
+    std::vector<std::uint64_t> got2, got1;
+    std::uint64_t sent2 = 0, sent1 = 0;
+    auto pass = [&] {
+        a.step();
+        b.step();
+        c.step();
+        for (auto v : receive(r2, 2, 3)) got2.push_back(v);
+        for (auto v : receive(r1, 1, 3)) got1.push_back(v);
+    };
+    for (int round = 0; round < 60; ++round) {
+        send(r0, 2, sent2, 20);  // through B
+        sent2 += 20;
+        send(r0, 1, 1000000 + sent1, 5);  // direct to B, mixed into the same batches
+        sent1 += 5;
+        for (int k = 0; k < 4; ++k) pass();
+    }
+    for (int k = 0; k < 4000 && (got2.size() < sent2 || got1.size() < sent1); ++k) pass();
+    REQUIRE(got2.size() == sent2);
+    for (std::size_t i = 0; i < got2.size(); ++i) CHECK(got2[i] == i);
+    REQUIRE(got1.size() == sent1);
+    for (std::size_t i = 0; i < got1.size(); ++i) CHECK(got1[i] == 1000000 + i);
+    CHECK(b.counters().records_transit == sent2);  // every one of them went through B
+    CHECK(b.counters().batches_sent > 0);          // as batches of B's own
+    CHECK(a.counters().records_transit == 0);
+    CHECK(c.counters().records_transit == 0);
+    CHECK(c.counters().records_local == sent2);
+    CHECK_FALSE(ha->failed.load());
+    CHECK_FALSE(hb->failed.load());
+    CHECK_FALSE(hc->failed.load());
+
+    // A record for a rank outside the job is still refused, whole batch.
+    transport::worker rogue("rogue");
+    transport::endpoint ep(rogue, std::span<const std::byte>(b.address()), "router B",
+                           transport::endpoint::failure_detection::by_caller);
+    std::vector<std::byte> bad(wire::batch_header_bytes + 32);
+    wire::write_batch_header(bad.data(), job_id, 0, 2, 32);
+    std::memset(wire::write_header(bad.data() + wire::batch_header_bytes, 2, 7, 8), 0, 8);       // transit, fine
+    std::memset(wire::write_header(bad.data() + wire::batch_header_bytes + 16, 3, 7, 8), 0, 8);  // outside the job
+    transport::send_ticket ticket{[](void*, ucs_status_t) {}, nullptr};
+    transport::send_batch(ep, bad.data(), bad.size(), &ticket);
+    for (int k = 0; k < 2000 && b.counters().bad_batches == 0; ++k) {
+        rogue.progress();
+        pass();
+    }
+    CHECK(b.counters().bad_batches == 1);
+    CHECK(b.counters().records_transit == sent2);  // its transit record did not move either
+    for (int k = 0; k < 50; ++k) pass();
+    CHECK(got2.size() == sent2);
+    ep.close(rogue, 1.0);
+}
+
 TEST_CASE("cpu lists and core plans") {
     CHECK(router::parse_cpu_list("0-3,8,10-11") == std::vector<int>{0, 1, 2, 3, 8, 10, 11});
     CHECK(router::format_cpu_list({0, 1, 2, 3, 8, 10, 11}) == "0-3,8,10-11");

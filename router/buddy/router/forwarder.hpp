@@ -4,7 +4,8 @@
 // records for ranks of other routers into one batch per next-hop router
 // (engine::aggregator, granularity and depth of the job) and sends them over
 // UCX active messages; batches that arrive are validated and split into the
-// destination ranks' inbound rings.
+// destination ranks' inbound rings, or (records in transit, for ranks of other
+// routers) into the batch for their next hop.
 //
 // One forwarder is used by exactly one thread; nothing in it locks.  The
 // control thread changes what it serves only through commands the thread runs
@@ -30,6 +31,7 @@
 
 #include "buddy/engine/aggregator.hpp"
 #include "buddy/stats.hpp"
+#include "buddy/engine/route.hpp"
 #include "buddy/ring/spsc_ring.hpp"
 #include "buddy/transport/active_message.hpp"
 #include "buddy/transport/endpoint.hpp"
@@ -107,8 +109,12 @@ public:
         void* outbound;  ///< initialised ring memory; this thread is its consumer
         void* inbound;   ///< initialised ring memory; this thread is its producer
     };
+    /// `scheme` picks the next hop of records for ranks of other routers
+    /// (engine::route); records that reach a router which does not serve their
+    /// rank are forwarded on (transit).
     void add_job(const job_settings& s, std::shared_ptr<const job_table> table,
-                 std::shared_ptr<job_health> health, const std::vector<rank_rings>& rings);
+                 std::shared_ptr<job_health> health, const std::vector<rank_rings>& rings,
+                 engine::next_hop_scheme scheme = engine::direct);
     /// Stops serving one rank (detached, or dead); its rings are no longer touched.
     void remove_rank(std::uint64_t job, std::uint32_t rank);
     /// Forgets a job: closes its endpoints, drops its queued batches.
@@ -156,13 +162,14 @@ private:
         job_settings settings;
         std::shared_ptr<const job_table> table;
         std::shared_ptr<job_health> health;
-        std::vector<wire::window*> route;        ///< per destination rank: where its records go
-        std::vector<std::int32_t> hop_of;        ///< per destination: router index, -1 if local
+        std::vector<wire::window*> window_of;    ///< per destination rank: where its records go
+        std::vector<std::int32_t> hop_of;        ///< per destination: next-hop router (engine::route), -1 if served here
         std::vector<local_rank*> local_of;       ///< per destination: its rings here, or null
         std::unique_ptr<engine::aggregator> agg; ///< one hop per router of the job
         std::vector<std::optional<transport::endpoint>> peers;
         std::size_t inbound_target = 0;          ///< record bytes per inbound chunk
-        wire::batch_limits limits;
+        wire::batch_limits limits;               ///< what batches from the network must satisfy
+        wire::record_limits record_limits;       ///< what records in outbound rings must satisfy
         forwarder* owner = nullptr;
         router_counters counters;                ///< this thread's counters for this job
     };
@@ -170,7 +177,7 @@ private:
     struct arrived {
         transport::received_batch rb;
         job_state* job;
-        std::size_t offset;  ///< bytes of records already distributed
+        std::size_t offset;  ///< where the records not yet distributed start (from the batch's start)
     };
 
     // Forwards records of the slot's outbound ring; false if it stopped on a full target.

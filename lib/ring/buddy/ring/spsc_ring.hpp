@@ -38,6 +38,8 @@
 #include <string>
 #include <utility>
 
+#include "buddy/ring/publish.hpp"
+
 namespace buddy::ring {
 
 using index_t = std::uint64_t;
@@ -205,14 +207,17 @@ inline void check_ring(const void* memory, std::size_t mapped_bytes) {
 }
 
 /// Writing side.  Exactly one producer object may be attached to a ring at a
-/// time; it is used by one thread.  Movable, not copyable.
-class producer {
+/// time; it is used by one thread.  Movable, not copyable.  `Publish` is how a
+/// committed chunk becomes visible (publish.hpp); `producer` is the host one.
+template <typename Publish>
+class basic_producer {
 public:
-    producer() = default;
+    basic_producer() = default;
 
     /// Attach to an initialised ring (init_ring or check_ring done by the caller).
-    explicit producer(void* ring_memory) noexcept
-        : hdr_(static_cast<ring_header*>(ring_memory)),
+    explicit basic_producer(void* ring_memory, Publish publish = Publish{}) noexcept
+        : publish_(std::move(publish)),
+          hdr_(static_cast<ring_header*>(ring_memory)),
           data_(detail::data_area(ring_memory)),
           cap_(hdr_->capacity),
           mask_(hdr_->capacity - 1),
@@ -227,14 +232,17 @@ public:
             .store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
     }
 
-    producer(const producer&) = delete;
-    producer& operator=(const producer&) = delete;
-    producer(producer&& o) noexcept { swap(o); }
-    producer& operator=(producer&& o) noexcept {
-        producer tmp(std::move(o));
+    basic_producer(const basic_producer&) = delete;
+    basic_producer& operator=(const basic_producer&) = delete;
+    basic_producer(basic_producer&& o) noexcept { swap(o); }
+    basic_producer& operator=(basic_producer&& o) noexcept {
+        basic_producer tmp(std::move(o));
         swap(tmp);
         return *this;
     }
+
+    /// The publish policy (a stateful one, e.g. dpu, holds its endpoint here).
+    Publish& publish_policy() noexcept { return publish_; }
 
     /// Reserve a contiguous chunk with room for at least min_bytes and up to
     /// max_bytes (clamped to max_chunk_payload()) of payload.  Returns the
@@ -316,23 +324,27 @@ private:
     }
 
     void publish(std::size_t used) noexcept {
+        std::byte* const skip_at = data_ + (tail_ & mask_);
         if (res_skip_ != 0) {
             const chunk_header skip{static_cast<std::uint32_t>(res_skip_ - chunk_header_bytes), chunk_skip};
-            std::memcpy(data_ + (tail_ & mask_), &skip, sizeof skip);
+            std::memcpy(skip_at, &skip, sizeof skip);
         }
         const index_t at = tail_ + res_skip_;
+        std::byte* const chunk_at = data_ + (at & mask_);
         const chunk_header ch{static_cast<std::uint32_t>(used), 0};
-        std::memcpy(data_ + (at & mask_), &ch, sizeof ch);
+        std::memcpy(chunk_at, &ch, sizeof ch);
         tail_ = at + chunk_bytes(used);
         res_valid_ = false;
-        // release: the skip marker, the chunk header and the payload written
-        // above become visible to the consumer no later than the new tail it
-        // reads with acquire.  We are the only writer of tail, so our own
-        // copy (tail_) needs no load at all.
-        tail_ref().store(tail_, std::memory_order_release);
+        // The policy makes the bytes written above visible no later than the
+        // new tail (shared_memory_publish: a release store; see publish.hpp).
+        // We are the only writer of tail, so our own copy (tail_) is the value.
+        publish_(publication{reinterpret_cast<std::byte*>(hdr_),
+                             std::span<const std::byte>(skip_at, res_skip_ != 0 ? chunk_header_bytes : 0),
+                             std::span<const std::byte>(chunk_at, chunk_bytes(used)), &hdr_->tail, tail_});
     }
 
-    void swap(producer& o) noexcept {
+    void swap(basic_producer& o) noexcept {
+        std::swap(publish_, o.publish_);
         std::swap(hdr_, o.hdr_);
         std::swap(data_, o.data_);
         std::swap(cap_, o.cap_);
@@ -345,6 +357,7 @@ private:
         std::swap(res_valid_, o.res_valid_);
     }
 
+    [[no_unique_address]] Publish publish_{};
     ring_header* hdr_ = nullptr;
     std::byte* data_ = nullptr;
     index_t cap_ = 0;
@@ -356,6 +369,9 @@ private:
     std::size_t res_granted_ = 0;
     bool res_valid_ = false;
 };
+
+/// The host placement's producer: consumer and producer share the ring's memory.
+using producer = basic_producer<shared_memory_publish>;
 
 /// Reading side.  Exactly one consumer object may be attached to a ring at a
 /// time; it is used by one thread.  Movable, not copyable.

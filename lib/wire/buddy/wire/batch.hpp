@@ -15,6 +15,7 @@
 #include <string>
 
 #include "buddy/wire/record.hpp"
+#include "buddy/wire/record_cursor.hpp"
 
 namespace buddy::wire {
 
@@ -35,30 +36,17 @@ static_assert(sizeof(batch_header) % record_alignment == 0);
 
 inline constexpr std::size_t batch_header_bytes = sizeof(batch_header);
 
-/// What a receiver accepts; fixed per job (and per router hop).
+/// What a receiver accepts; fixed per job (and per router hop): the job, and
+/// what each record may hold.
 struct batch_limits {
     std::uint64_t job = 0;
     std::uint32_t ranks = 0;            ///< dest must be < ranks
     std::uint32_t handlers = 0;         ///< handler must be < handlers (0: not checked, e.g. router)
     std::size_t max_payload = max_payload_bytes;
     std::uint32_t only_dest = any_dest;  ///< if set, every record must be for this rank
-    static constexpr std::uint32_t any_dest = 0xFFFFFFFFu;
-};
+    static constexpr std::uint32_t any_dest = record_limits::any_dest;
 
-enum class parse_errc {
-    ok = 0,
-    truncated_header,   ///< fewer bytes than a batch header
-    bad_magic,
-    bad_version,
-    bad_flags,
-    foreign_job,
-    length_mismatch,    ///< header's byte count disagrees with the buffer
-    truncated_record,   ///< a record runs past the end of the batch
-    oversized_record,   ///< a payload larger than the limit
-    bad_padding,        ///< extended-header reserved word not zero
-    bad_destination,    ///< dest outside the job, or not the rank the batch was delivered to
-    unknown_handler,    ///< handler id outside this binary's registry
-    count_mismatch,     ///< header's record count disagrees with the records
+    record_limits records() const noexcept { return record_limits{ranks, handlers, max_payload, only_dest}; }
 };
 
 struct parse_result {
@@ -70,6 +58,15 @@ struct parse_result {
 
     explicit operator bool() const noexcept { return error == parse_errc::ok; }
 };
+
+/// A failed parse_result carrying a record error.
+inline parse_result batch_error(const record_error& e) noexcept {
+    parse_result r;
+    r.error = e.error;
+    r.offset = e.offset;
+    r.value = e.value;
+    return r;
+}
 
 /// Checks the batch header alone: magic, version, flags, job and length.
 parse_result parse_batch_header(std::span<const std::byte> buffer, const batch_limits& limits) noexcept;
@@ -84,46 +81,13 @@ inline parse_result for_each_checked_record(std::span<const std::byte> buffer, c
                                             Fn&& fn) {
     parse_result r = parse_batch_header(buffer, limits);
     if (!r) return r;
-    const std::byte* const base = buffer.data();
-    const std::size_t size = buffer.size();
-    std::size_t at = batch_header_bytes;
+    record_cursor cursor(buffer, limits.records(), batch_header_bytes);
     std::uint64_t count = 0;
-    auto fail = [&](parse_errc e, std::size_t offset, std::uint64_t value) {
-        r.error = e;
-        r.offset = offset;
-        r.value = value;
-        r.records = {};
-        return r;
-    };
-    while (at < size) {
-        const std::size_t left = size - at;
-        if (left < short_header_bytes) [[unlikely]] return fail(parse_errc::truncated_record, at, left);
-        const record_header rh = read_header(base + at);
-        std::size_t payload = rh.size;
-        std::size_t header = short_header_bytes;
-        if (rh.size == long_size_escape) [[unlikely]] {
-            if (left < long_header_bytes) return fail(parse_errc::truncated_record, at, left);
-            std::uint32_t ext[2];
-            std::memcpy(ext, base + at + short_header_bytes, sizeof ext);
-            if (ext[1] != 0) return fail(parse_errc::bad_padding, at + 12, ext[1]);
-            payload = ext[0];
-            header = long_header_bytes;
-            // Writers use the short form whenever it fits: accept one encoding only.
-            if (payload < long_size_escape) return fail(parse_errc::bad_padding, at + 8, payload);
-        }
-        if (payload > limits.max_payload) [[unlikely]] return fail(parse_errc::oversized_record, at, payload);
-        const std::size_t total = align_up(header + payload);
-        if (total > left) [[unlikely]] return fail(parse_errc::truncated_record, at, total);
-        if (rh.dest >= limits.ranks ||
-            (limits.only_dest != batch_limits::any_dest && rh.dest != limits.only_dest)) [[unlikely]]
-            return fail(parse_errc::bad_destination, at, rh.dest);
-        if (limits.handlers != 0 && rh.handler >= limits.handlers) [[unlikely]]
-            return fail(parse_errc::unknown_handler, at, rh.handler);
-        fn(rh, base + at + header, payload);
-        at += total;
-        ++count;
-    }
-    if (count != r.header.records) [[unlikely]] return fail(parse_errc::count_mismatch, 16, r.header.records);
+    for (record_view v; cursor.next(v); ++count) fn(v.header, v.payload, v.payload_bytes);
+    const record_error& e = cursor.error();
+    if (e.error != parse_errc::ok) [[unlikely]] return batch_error(e);
+    if (count != r.header.records) [[unlikely]]
+        return batch_error(record_error{parse_errc::count_mismatch, 16, r.header.records});
     return r;
 }
 
@@ -141,22 +105,8 @@ std::string describe(const parse_result& r);
 ///    const std::byte* record, std::size_t record_bytes)
 template <typename Fn>
 inline void for_each_record(std::span<const std::byte> records, Fn&& fn) {
-    const std::byte* p = records.data();
-    const std::byte* const end = p + records.size();
-    while (p < end) {
-        const record_header h = read_header(p);
-        std::size_t payload = h.size;
-        std::size_t header = short_header_bytes;
-        if (h.size == long_size_escape) [[unlikely]] {
-            std::uint32_t ext;
-            std::memcpy(&ext, p + short_header_bytes, sizeof ext);
-            payload = ext;
-            header = long_header_bytes;
-        }
-        const std::size_t total = align_up(header + payload);
-        fn(h, p + header, payload, p, total);
-        p += total;
-    }
+    trusted_record_cursor cursor(records);
+    for (record_view v; cursor.next(v);) fn(v.header, v.payload, v.payload_bytes, v.record, v.record_bytes);
 }
 
 /// Fills in a batch header at the start of `buffer`.

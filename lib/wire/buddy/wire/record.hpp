@@ -54,8 +54,14 @@ constexpr std::size_t record_bytes_for(std::size_t payload) noexcept {
 inline std::byte* write_header(std::byte* at, std::uint32_t dest, std::uint16_t handler,
                                std::size_t payload) noexcept {
     if (payload < long_size_escape) [[likely]] {
-        const record_header h{dest, handler, static_cast<std::uint16_t>(payload)};
-        std::memcpy(at, &h, sizeof h);
+        // The header as one little-endian word, the layout of record_header.
+        // Filling a record_header field by field made GCC insert each field into
+        // the previous record's header value, a dependency carried from one
+        // async() to the next (through the stack when registers run short).
+        const std::uint64_t word = std::uint64_t{dest} | std::uint64_t{handler} << 32 |
+                                   static_cast<std::uint64_t>(payload) << 48;
+        static_assert(offsetof(record_header, handler) == 4 && offsetof(record_header, size) == 6);
+        std::memcpy(at, &word, sizeof word);
         return at + short_header_bytes;
     }
     const record_header h{dest, handler, long_size_escape};

@@ -15,7 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <climits>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -24,6 +23,7 @@
 #include <vector>
 
 #include "buddy/config.hpp"
+#include "buddy/launch/router_binary.hpp"
 #include "buddy/router/placement.hpp"
 
 namespace {
@@ -31,14 +31,6 @@ namespace {
 [[noreturn]] void refuse(const std::string& why) {
     std::cerr << "buddyrun: " << why << "\n";
     std::exit(2);
-}
-
-std::string self_dir() {
-    char buf[PATH_MAX] = {};
-    const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0) return ".";
-    std::string p(buf, static_cast<std::size_t>(n));
-    return p.substr(0, p.rfind('/'));
 }
 
 std::vector<std::string> split_words(const std::string& s) {
@@ -138,8 +130,12 @@ int main(int argc, char** argv) {
         env.push_back("BUDDY_ROUTER_THREADS=" + std::to_string(router_threads));
         env.push_back("BUDDY_ROUTERS_PER_NODE=" + std::to_string(routers_per_node));
         env.push_back("BUDDY_ROUTER_CORES=" + buddy::router::format_cpu_list(plan.router_cpus));
-        std::string bin = self_dir() + "/buddy-router";
-        if (access(bin.c_str(), X_OK) == 0) env.push_back("BUDDY_ROUTER_BIN=" + bin);
+        // The ranks start the router buddyrun would pick (next to buddyrun
+        // first), whatever their own search would find.  None found: a router
+        // may already run as a service, so the ranks decide (and say why).
+        const char* chosen = std::getenv("BUDDY_ROUTER_BIN");
+        if (const std::string bin = buddy::launch::find_router_binary(chosen ? chosen : ""); !bin.empty())
+            env.push_back("BUDDY_ROUTER_BIN=" + bin);
         if (plan.disjoint) {
             cmd.insert(cmd.end(), {"--cpu-set", buddy::router::format_cpu_list(plan.rank_cpus), "--bind-to", "core"});
             bound = true;

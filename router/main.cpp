@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "buddy/config.hpp"
+#include "buddy/launch/router_binary.hpp"
 #include "buddy/router/placement.hpp"
 #include "buddy/router/service.hpp"
 
@@ -39,5 +40,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "buddy-router: --router-cores: %s\n", e.what());
         return 2;
     }
+    // Which file runs matters when several builds or installs coexist: say it
+    // first, so a log shows which buddy-router a rank or buddyrun started.
+    if (o.verbose) std::fprintf(stderr, "buddy-router: running %s\n", buddy::launch::running_executable().c_str());
     return buddy::router::run_router(o);
 }

@@ -38,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "buddy/launch/router_binary.hpp"
 #include "buddy/ring/shm_segment.hpp"
 #include "buddy/ring/spsc_ring.hpp"
 #include "buddy/wire/control.hpp"
@@ -50,34 +51,9 @@ namespace {
 namespace ctl = wire::control;
 using clock = std::chrono::steady_clock;
 
-bool executable(const std::string& p) { return !p.empty() && access(p.c_str(), X_OK) == 0; }
-
 std::string dir_of(const std::string& p) {
     const auto at = p.rfind('/');
     return at == std::string::npos ? "." : p.substr(0, at);
-}
-
-// BUDDY_ROUTER_BIN, next to the application, the build tree's router/, PATH.
-std::string find_router_binary(const config& cfg) {
-    if (!cfg.router_bin.empty()) return cfg.router_bin;
-    char self[PATH_MAX] = {};
-    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        const std::string d = dir_of(std::string(self, static_cast<std::size_t>(n)));
-        for (const std::string& c : {d + "/buddy-router", d + "/../router/buddy-router", d + "/../../router/buddy-router"})
-            if (executable(c)) return c;
-    }
-    if (const char* path = std::getenv("PATH")) {
-        std::string p = path;
-        std::size_t at = 0;
-        while (at <= p.size()) {
-            const std::size_t colon = std::min(p.find(':', at), p.size());
-            const std::string c = p.substr(at, colon - at) + "/buddy-router";
-            if (executable(c)) return c;
-            at = colon + 1;
-        }
-    }
-    return {};
 }
 
 class host_backend final : public backend {
@@ -286,7 +262,7 @@ private:
     }
 
     void spawn_router() {
-        const std::string bin = find_router_binary(rt_.settings());
+        const std::string bin = launch::find_router_binary(rt_.settings().router_bin);
         if (bin.empty())
             rt_.fatal("no buddy-router listens on " + socket_path_ +
                       " and none was found to start (set BUDDY_ROUTER_BIN, put buddy-router next to the "

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "buddy/wire/batch.hpp"
-#include "buddy/wire/record.hpp"
+#include "buddy/detail/record.hpp"
 
 using namespace buddy::wire;
 

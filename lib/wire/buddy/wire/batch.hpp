@@ -14,7 +14,7 @@
 #include <span>
 #include <string>
 
-#include "buddy/wire/record.hpp"
+#include "buddy/detail/record.hpp"
 
 namespace buddy::wire {
 

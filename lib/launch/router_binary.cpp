@@ -45,25 +45,28 @@ std::string running_executable() {
 std::string_view install_bindir() noexcept { return BUDDY_INSTALL_BINDIR; }
 
 std::string find_router_binary(std::string_view chosen) {
+    const char* path = std::getenv("PATH");
+    return find_router_binary(chosen, running_executable(), path ? path : "");
+}
+
+std::string find_router_binary(std::string_view chosen, std::string_view running, std::string_view path_variable) {
     if (!chosen.empty()) return std::string(chosen);
-    if (const std::string self = running_executable(); !self.empty()) {
-        const std::string here = directory_of(self);
+    if (!running.empty()) {
+        const std::string here = directory_of(std::string(running));
         for (const std::string& candidate : {router_in(here), router_in(here + "/../router"),
                                              router_in(here + "/../../router")})
             if (is_executable_file(candidate)) return candidate;
     }
-    if (const char* path = std::getenv("PATH")) {
-        const std::string_view dirs = path;
-        std::size_t at = 0;
-        while (at <= dirs.size()) {
-            const std::size_t colon = std::min(dirs.find(':', at), dirs.size());
-            // An empty entry would mean the current directory: never start a
-            // router from wherever the job happens to run.
-            if (colon > at)
-                if (const std::string candidate = router_in(dirs.substr(at, colon - at)); is_executable_file(candidate))
-                    return candidate;
-            at = colon + 1;
-        }
+    std::size_t at = 0;
+    while (at < path_variable.size()) {
+        const std::size_t colon = std::min(path_variable.find(':', at), path_variable.size());
+        // An empty entry would mean the current directory: never start a
+        // router from wherever the job happens to run.
+        if (colon > at)
+            if (const std::string candidate = router_in(path_variable.substr(at, colon - at));
+                is_executable_file(candidate))
+                return candidate;
+        at = colon + 1;
     }
     if (const std::string candidate = router_in(install_bindir()); is_executable_file(candidate)) return candidate;
     return {};

@@ -29,4 +29,8 @@ std::string_view install_bindir() noexcept;
 /// Returns "" when no candidate is an executable file.
 std::string find_router_binary(std::string_view chosen);
 
+/// The same search for a process running `running` with `path_variable` as
+/// PATH (the function above passes its own), so a test can stage both.
+std::string find_router_binary(std::string_view chosen, std::string_view running, std::string_view path_variable);
+
 }  // namespace buddy::launch

@@ -16,7 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <climits>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "buddy/config.hpp"
+#include "buddy/launch/router_binary.hpp"
 #include "buddy/router/core_pinning.hpp"
 #include "buddy/router/knob_flags.hpp"
 
@@ -33,14 +33,6 @@ namespace {
 [[noreturn]] void refuse(const std::string& why) {
     std::cerr << "buddyrun: fatal: " << why << "\n";
     std::exit(2);
-}
-
-std::string self_dir() {
-    char buf[PATH_MAX] = {};
-    const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0) return ".";
-    std::string p(buf, static_cast<std::size_t>(n));
-    return p.substr(0, p.rfind('/'));
 }
 
 std::vector<std::string> split_words(const std::string& s) {
@@ -123,8 +115,12 @@ int main(int argc, char** argv) {
         set_env("BUDDY_ROUTER_THREADS", std::to_string(router_threads));
         set_env("BUDDY_ROUTERS_PER_NODE", std::to_string(routers_per_node));
         set_env("BUDDY_ROUTER_CORES", buddy::router::format_cpu_list(plan.router_cpus));
-        std::string bin = self_dir() + "/buddy-router";
-        if (!router_bin_given && access(bin.c_str(), X_OK) == 0) set_env("BUDDY_ROUTER_BIN", bin);
+        // The ranks start the router buddyrun would pick (next to buddyrun
+        // first), whatever their own search would find.  None found: a router
+        // may already run as a service, so the ranks decide (and say why).
+        if (!router_bin_given)
+            if (const std::string bin = buddy::launch::find_router_binary(""); !bin.empty())
+                set_env("BUDDY_ROUTER_BIN", bin);
         if (plan.disjoint) {
             cmd.insert(cmd.end(), {"--cpu-set", buddy::router::format_cpu_list(plan.rank_cpus), "--bind-to", "core"});
             bound = true;

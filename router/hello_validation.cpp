@@ -4,7 +4,7 @@
 #include "buddy/ring/spsc_ring.hpp"
 #include "buddy/router/log.hpp"
 #include "buddy/wire/batch.hpp"
-#include "buddy/wire/record.hpp"
+#include "buddy/detail/record.hpp"
 
 namespace buddy::router {
 

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "buddy/config.hpp"
+#include "buddy/launch/router_binary.hpp"
 #include "buddy/router/core_pinning.hpp"
 #include "buddy/router/knob_flags.hpp"
 #include "buddy/router/service.hpp"
@@ -43,5 +44,8 @@ int main(int argc, char** argv) {
     } catch (const buddy::config_error& e) {
         return buddy::router::refuse_command_line("buddy-router", e);
     }
+    // Which file runs matters when several builds or installs coexist: say it
+    // first, so a log shows which buddy-router a rank or buddyrun started.
+    if (o.verbose) std::fprintf(stderr, "buddy-router: running %s\n", buddy::launch::running_executable().c_str());
     return buddy::router::run_router(o);
 }

@@ -25,7 +25,7 @@
 #include "buddy/detail/handlers.hpp"
 #include "buddy/detail/serialize.hpp"
 #include "buddy/stats.hpp"
-#include "buddy/wire/record.hpp"
+#include "buddy/detail/record.hpp"
 
 namespace buddy {
 

@@ -1,4 +1,4 @@
-// Finding the buddy-router binary and starting it as a detached service.
+// Starting the buddy-router binary (found by lib/launch) as a detached service.
 #include "router_launcher.hpp"
 
 #include <fcntl.h>
@@ -15,44 +15,21 @@
 #include <cstring>
 #include <vector>
 
+#include "buddy/launch/router_binary.hpp"
+
 namespace buddy::detail {
 
 namespace {
-
-bool executable(const std::string& p) { return !p.empty() && access(p.c_str(), X_OK) == 0; }
 
 std::string dir_of(const std::string& p) {
     const auto at = p.rfind('/');
     return at == std::string::npos ? "." : p.substr(0, at);
 }
 
-// BUDDY_ROUTER_BIN, next to the application, the build tree's router/, PATH.
-std::string find_router_binary(const config& cfg) {
-    if (!cfg.router_bin.empty()) return cfg.router_bin;
-    char self[PATH_MAX] = {};
-    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        const std::string d = dir_of(std::string(self, static_cast<std::size_t>(n)));
-        for (const std::string& c : {d + "/buddy-router", d + "/../router/buddy-router", d + "/../../router/buddy-router"})
-            if (executable(c)) return c;
-    }
-    if (const char* path = std::getenv("PATH")) {
-        std::string p = path;
-        std::size_t at = 0;
-        while (at <= p.size()) {
-            const std::size_t colon = std::min(p.find(':', at), p.size());
-            const std::string c = p.substr(at, colon - at) + "/buddy-router";
-            if (executable(c)) return c;
-            at = colon + 1;
-        }
-    }
-    return {};
-}
-
 }  // namespace
 
 std::string start_router(runtime& rt, const std::string& socket_path, unsigned index, unsigned routers) {
-    const std::string bin = find_router_binary(rt.settings());
+    const std::string bin = launch::find_router_binary(rt.settings().router_bin);
     if (bin.empty())
         rt.fatal("no buddy-router listens on " + socket_path +
                  " and none was found to start (set BUDDY_ROUTER_BIN, put buddy-router next to the "

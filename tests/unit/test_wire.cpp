@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "buddy/wire/batch.hpp"
-#include "buddy/wire/record.hpp"
+#include "buddy/detail/record.hpp"
 
 using namespace buddy::wire;
 

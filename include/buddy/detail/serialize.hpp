@@ -6,7 +6,7 @@
 // elements starting at the next 8-byte boundary of the payload, so that a
 // std::span handed to the receiving handler points at properly aligned elements
 // inside the received batch, with no copy.  The payload itself always starts
-// 8-aligned (see buddy/wire/record.hpp).
+// 8-aligned (see buddy/detail/record.hpp).
 #pragma once
 
 #include <cstddef>

@@ -26,7 +26,7 @@
 
 #include "buddy/engine/batch_pool.hpp"
 #include "buddy/wire/batch.hpp"
-#include "buddy/wire/record.hpp"
+#include "buddy/detail/record.hpp"
 
 namespace buddy::engine {
 

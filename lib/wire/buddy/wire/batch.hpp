@@ -14,7 +14,7 @@
 #include <span>
 #include <string>
 
-#include "buddy/wire/record.hpp"
+#include "buddy/detail/record.hpp"
 #include "buddy/wire/record_cursor.hpp"
 
 namespace buddy::wire {

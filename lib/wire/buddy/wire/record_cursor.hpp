@@ -14,7 +14,7 @@
 #include <cstring>
 #include <span>
 
-#include "buddy/wire/record.hpp"
+#include "buddy/detail/record.hpp"
 
 namespace buddy::wire {
 

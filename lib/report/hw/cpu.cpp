@@ -10,12 +10,11 @@ namespace buddy::report::hw {
 
 namespace {
 
-// "key\t: value" -> value, for the first processor block only.
+// "key\t: value" -> value, in one processor's block of /proc/cpuinfo.
 std::string cpuinfo_field(const std::string& text, const std::string& key) {
     std::istringstream in(text);
     std::string line;
     while (std::getline(in, line)) {
-        if (line.empty()) break;  // end of the first processor's block
         const auto colon = line.find(':');
         if (colon == std::string::npos) continue;
         std::string name = line.substr(0, colon);
@@ -41,8 +40,10 @@ unsigned to_number(const std::string& s) {
 
 cpu_description describe_this_cpu() {
     cpu_description cpu;
+    // The first processor's block is enough (all cores of a node are alike here).
     std::ifstream f("/proc/cpuinfo");
-    const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::string text, line;
+    while (std::getline(f, line) && !line.empty()) text += line + '\n';
     const std::string x86_vendor = cpuinfo_field(text, "vendor_id");
     const std::string arm_implementer = cpuinfo_field(text, "CPU implementer");
     if (!x86_vendor.empty()) {

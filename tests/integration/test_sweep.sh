@@ -34,6 +34,15 @@ assert "Best point" in summary and "interleaved" in summary, summary
 PY
 echo "ok: 2-point sweep: CSV rows and medians, a readable PNG, summary.md"
 
+# A run that is not verified is an error: recorded, shown, not in a median.
+rc=0
+timeout 120 "$SWEEP" --app histogram --granularity 4K --placement inproc --reps 1 --ranks 2 \
+    --build "$BUILD_DIR" --out "$out/bad" -- --updates 2000 --corrupt 2>/dev/null || rc=$?
+(( rc == 1 )) || fail "sweep with an unverified run: exit $rc, expected 1"
+grep -qE '^run,.*,error,"?not verified' "$out/bad/sweep.csv" || fail "unverified run not recorded as an error"
+grep -q "^## Errors (1 runs)" "$out/bad/summary.md" || fail "summary does not show the error"
+echo "ok: an unverified run is an error, recorded and shown"
+
 # A long sweep, stopped with SIGTERM once it has written rows: it must keep them.
 timeout 600 "$SWEEP" --app histogram --granularity 4K,64K --placement inproc --reps 50 --ranks 2 \
     --build "$BUILD_DIR" --out "$out/stopped" -- --updates 5000 --table 1000 2>/dev/null &

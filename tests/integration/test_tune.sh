@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# buddy-tune (the copy in the build tree): on a tiny histogram it must print a
+# choice among the probed values, its evidence and the line to reuse it; a
+# program without a JSON result line gets a clear "nothing to choose".
+source "$(dirname "$0")/lib.sh"
+TUNE="$BUILD_DIR/perf/buddy-tune"
+[[ -x $TUNE ]] || fail "no $TUNE"
+
+out=$(timeout 300 "$TUNE" --ranks 2 --granularity 4K,64K --depth 2,4 --reps 2 --budget 200 -- \
+      "$APPS/histogram" --updates 5000 --table 1000 --json 2>/dev/null) || fail "buddy-tune exited non-zero: $out"
+echo "$out"
+best=$(grep -E '^best: granularity ' <<<"$out") || fail "no 'best:' line"
+g=$(sed -E 's/^best: granularity ([^,]+), depth ([0-9]+).*/\1/' <<<"$best")
+d=$(sed -E 's/^best: granularity ([^,]+), depth ([0-9]+).*/\2/' <<<"$best")
+# Probed: 4K and 64K at depths 2 and 4, and always the default 32K/4.
+[[ " 4K/2 4K/4 64K/2 64K/4 32K/4 " == *" $g/$d "* ]] || fail "choice $g/$d is not a probed point"
+grep -qE "^ +BUDDY_GRANULARITY=$g BUDDY_DEPTH=$d mpirun -n 2 -x BUDDY_GRANULARITY -x BUDDY_DEPTH .*histogram" <<<"$out" \
+    || fail "no reuse line for $g/$d"
+grep -qE '^ +32K +4 +2 ' <<<"$out" || fail "the default 32K/4 was not probed twice"
+grep -qE '^ +64K +2 +2 +[0-9.e+]+ ' <<<"$out" || fail "no evidence row for 64K/2"
+echo "ok: buddy-tune chose $g/$d among the probed points"
+
+set +e
+out=$(timeout 120 "$TUNE" --ranks 1 --granularity 4K --depth 4 --reps 1 -- true 2>/dev/null)
+rc=$?
+set -e
+(( rc == 1 )) || fail "buddy-tune on a program without JSON: exit $rc, expected 1"
+grep -q "no probe succeeded" <<<"$out" || fail "no clear message: $out"
+echo "ok: buddy-tune refuses a program that prints no result"

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "buddy/config.hpp"
+#include "buddy/ring/cpu_relax.hpp"
 #include "buddy/ring/shm_segment.hpp"
 #include "buddy/ring/spsc_ring.hpp"
 #include "buddy/router/forwarder.hpp"
@@ -105,7 +106,10 @@ private:
             // Idle: spin briefly for latency, then yield, then nap (ranks may
             // share these cores when the node has no spare ones).
             ++idle;
-            if (idle < 64) continue;
+            if (idle < 64) {
+                ring::cpu_relax();  // portable spin hint: pause on x86, yield on aarch64
+                continue;
+            }
             if (idle < 2048) {
                 sched_yield();
                 continue;

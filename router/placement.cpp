@@ -130,7 +130,12 @@ std::string format_cpu_list(const std::vector<int>& cpus) {
         while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
         if (!s.empty()) s += ',';
         s += std::to_string(cpus[i]);
-        if (j > i) s += "-" + std::to_string(cpus[j]);
+        if (j > i) {
+            // Two appends, not "-" + to_string(): GCC 12 for aarch64 warns on the
+            // inlined operator+ (-Wrestrict false positive, GCC bug 105329).
+            s += '-';
+            s += std::to_string(cpus[j]);
+        }
         i = j + 1;
     }
     return s;

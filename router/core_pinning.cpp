@@ -104,7 +104,9 @@ std::string format_cpu_list(const std::vector<int>& cpus) {
         if (!s.empty()) s += ',';
         s += std::to_string(cpus[i]);
         if (j > i) {
-            s += '-';  // two appends: GCC 12 misreads "-" + to_string() as an overflow (-Wrestrict)
+            // Two appends, not "-" + to_string(): GCC 12 for aarch64 warns on the
+            // inlined operator+ (-Wrestrict false positive, GCC bug 105329).
+            s += '-';
             s += std::to_string(cpus[j]);
         }
         i = j + 1;

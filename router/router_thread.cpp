@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "buddy/ring/cpu_relax.hpp"
 #include "buddy/router/core_pinning.hpp"
 
 namespace buddy::router {
@@ -54,7 +55,10 @@ void router_thread::run() {
         // Idle: spin briefly for latency, then yield, then nap (ranks may
         // share these cores when the node has no spare ones).
         ++idle;
-        if (idle < 64) continue;
+        if (idle < 64) {
+            ring::cpu_relax();  // portable spin hint: pause on x86, yield on aarch64
+            continue;
+        }
         if (idle < 2048) {
             sched_yield();
             continue;

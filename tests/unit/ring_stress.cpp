@@ -22,6 +22,7 @@
 #include <string>
 #include <thread>
 
+#include "buddy/ring/cpu_relax.hpp"
 #include "buddy/ring/shm_segment.hpp"
 #include "buddy/ring/spsc_ring.hpp"
 
@@ -29,6 +30,7 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 using buddy::ring::consumer;
+using buddy::ring::cpu_relax;
 using buddy::ring::producer;
 using buddy::ring::shm_segment;
 
@@ -63,14 +65,6 @@ bool verify(const std::byte* p, std::uint64_t seq, std::size_t n) noexcept {
         w = splitmix64(w);
     }
     return off == n || std::memcmp(p + off, &w, n - off) == 0;
-}
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield" ::: "memory");
-#endif
 }
 
 // Busy-waits briefly, then yields the CPU so that the two processes can share

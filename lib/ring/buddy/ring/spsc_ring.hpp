@@ -57,7 +57,10 @@ inline constexpr std::size_t ring_alignment = 64;                   // required 
 
 /// Metadata at the start of the ring's memory.  head and tail are 128 bytes
 /// apart (not just 64) so that the adjacent-line prefetcher of x86 cores does
-/// not make the two sides' lines share fate.
+/// not make the two sides' lines share fate, and so that they stay on separate
+/// lines on Arm cores with 128-byte lines (BlueField-3's Cortex-A78 has 64).
+/// A fixed constant, not std::hardware_destructive_interference_size: the
+/// layout is shared between processes that may be built for different CPUs.
 struct alignas(64) ring_header {
     std::uint64_t magic;         ///< ring_magic; stored last by init_ring (release)
     std::uint32_t version;       ///< ring_version

@@ -15,6 +15,15 @@
 namespace buddy::detail {
 
 namespace {
+// Every live runtime of this process, so that a wait in one progresses all.
+// Only the thread that calls buddy (MPI's funneled use) touches it: no lock.
+std::vector<runtime*>& live_runtimes() {
+    static std::vector<runtime*> all;
+    return all;
+}
+}  // namespace
+
+namespace {
 // FNV-1a over the registry: ranks of one binary register the same handlers, in
 // the same order, at the same code offsets, so they agree on this value.
 std::uint64_t registry_fingerprint() {
@@ -83,6 +92,7 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
                 "configured for this job (see docs/placement.md)");
     }
     epochs_ = std::make_unique<barrier_epochs>(world_);
+    live_runtimes().push_back(this);
     if (settings_.verbose && rank_ == 0) {
         std::fprintf(stderr, "buddy: %d ranks, job %016llx\n%s%s\n", size_,
                      static_cast<unsigned long long>(job_), settings_.describe().c_str(),
@@ -114,6 +124,7 @@ void runtime::finish() noexcept {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "buddy: rank %d: error during shutdown: %s\n", rank_, e.what());
     }
+    std::erase(live_runtimes(), this);
     backend_.reset();
     MPI_Comm_free(&world_);
     if (own_mpi_) {
@@ -133,7 +144,18 @@ void runtime::fatal(const std::string& why) const {
     std::abort();
 }
 
-void runtime::idle_pause(unsigned& idle_spins) const noexcept {
+bool runtime::poll_other_comms() {
+    bool moved = false;
+    for (runtime* other : live_runtimes())
+        if (other != this && other->backend_) moved |= other->backend_->poll(other->handlers_allowed());
+    return moved;
+}
+
+void runtime::idle_pause(unsigned& idle_spins) {
+    if (live_runtimes().size() > 1 && poll_other_comms()) {
+        idle_spins = 0;
+        return;
+    }
     // Escalating back-off while nothing moves: spin a little (latency), then
     // yield, then sleep briefly.  With more ranks (and routers) than cores, a
     // rank spinning in a wait takes the core from the rank it is waiting for;

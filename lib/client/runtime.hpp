@@ -73,10 +73,15 @@ public:
     bool handlers_allowed() const noexcept { return nesting_ < max_nesting; }
     /// Ends the job with a message naming this rank and the reason.
     [[noreturn]] void fatal(const std::string& why) const;
+    /// Polls every other comm of this process once; true if anything moved.
+    bool poll_other_comms();
 
-    /// Sleeps-free back-off for idle polling loops: yields the core after a
-    /// few idle spins, which matters when ranks outnumber cores.
-    void idle_pause(unsigned& idle_spins) const noexcept;
+    /// One idle step of a waiting loop: first gives every other comm of this
+    /// process a poll (a wait in one comm must not starve another: the party
+    /// this comm waits for may itself wait on a comm nobody drains), then, if
+    /// nothing moved there either, backs off: spins a little, then yields the
+    /// core, then naps, which matters when ranks outnumber cores.
+    void idle_pause(unsigned& idle_spins);
 
     const config& settings() const noexcept { return settings_; }
     MPI_Comm mpi() const noexcept { return world_; }

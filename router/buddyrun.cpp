@@ -2,7 +2,7 @@
 //
 //   buddyrun -n N [--placement inproc|host|dpu] [--routers-per-node R]
 //            [--router-threads T] [--granularity SIZE] [--depth D]
-//            [--report FILE] [--hosts LIST] [--router-cores LIST] [--verbose]
+//            [--report FILE] [--hosts LIST | --hostfile FILE] [--router-cores LIST] [--verbose]
 //            [--<knob> VALUE ...] [--mpirun-args "..."] [--] APP [ARGS...]
 //
 // Every knob of the table (lib/config) is a flag; knobs travel to the ranks as
@@ -48,14 +48,16 @@ std::vector<std::string> split_words(const std::string& s) {
 int main(int argc, char** argv) {
     CLI::App cli{"buddyrun: run a buddy application under mpirun with a placement"};
     long long ranks = -1;
-    std::string hosts, mpirun_args;
+    std::string hosts, hostfile, mpirun_args;
     bool verbose = false, dry_run = false;
     buddy::router::knob_flags knob_flags;
     cli.add_option("-n,--np", ranks, "number of ranks")->required();
     // Every knob is a flag --NAME; its value travels to the ranks as BUDDY_NAME.
     for (const buddy::knobs::knob& k : buddy::knobs::table())
         if (k.kind != buddy::knobs::form::boolean) knob_flags.add(cli, "--" + std::string(k.name), k.name);
-    cli.add_option("--hosts", hosts, "hosts for mpirun --host (e.g. node1:4,node2:4)");
+    cli.add_option("--hosts", hosts, "hosts for mpirun --host (e.g. node1:4,node2:4); ranks go host by host");
+    cli.add_option("--hostfile", hostfile, "an OpenMPI hostfile for mpirun --hostfile (lines 'node slots=N', # comments)")
+        ->excludes("--hosts");
     cli.add_option("--mpirun-args", mpirun_args, "extra mpirun options, one string");
     cli.add_flag("--verbose", verbose,
                  buddy::router::knob_help(buddy::knobs::find("verbose")) + "; also prints the mpirun command");
@@ -85,9 +87,19 @@ int main(int argc, char** argv) {
     const unsigned routers_per_node = knobs.routers_per_node, router_threads = knobs.router_threads;
     const std::string& report = knobs.report_path;
 
-    // Nodes: one per entry of --hosts (this one without).
+    // Nodes: one per entry of --hosts or host line of --hostfile (this one without).
     unsigned nodes = 1;
     if (!hosts.empty()) nodes = static_cast<unsigned>(std::count(hosts.begin(), hosts.end(), ',') + 1);
+    if (!hostfile.empty()) {
+        std::ifstream file(hostfile);
+        if (!file) refuse("cannot read the hostfile " + hostfile);
+        nodes = 0;
+        for (std::string line; std::getline(file, line);) {
+            const std::string entry = line.substr(0, line.find('#'));
+            if (entry.find_first_not_of(" \t\r") != std::string::npos) ++nodes;
+        }
+        if (nodes == 0) refuse("the hostfile " + hostfile + " names no host");
+    }
     const auto per_node = static_cast<unsigned>((ranks + nodes - 1) / nodes);
 
     const buddy::router::machine m = buddy::router::probe_machine();
@@ -95,6 +107,7 @@ int main(int argc, char** argv) {
     if (const char* e = std::getenv("BUDDY_MPIRUN"); e && *e) cmd[0] = e;
     if (geteuid() == 0) cmd.push_back("--allow-run-as-root");
     if (!hosts.empty()) cmd.insert(cmd.end(), {"--host", hosts});
+    if (!hostfile.empty()) cmd.insert(cmd.end(), {"--hostfile", hostfile});
     std::vector<std::string> env;
     auto set_env = [&env](const std::string& name, const std::string& value) {  // the last setting wins
         std::erase_if(env, [&](const std::string& e) { return e.rfind(name + "=", 0) == 0; });

@@ -68,6 +68,22 @@ out=$(on_cluster 120 3 -x BUDDY_PLACEMENT=host "$APPS/transpose" --avg-degree 12
     fail "transpose host on 3x1: exit $?: $(tail -n 20 "$OUT/err")"
 expect_verified "$(last_line "$out")" "transpose host on 3 hosts x 1 rank"
 
+# ---- 3b. buddyrun across hosts: --hosts and --hostfile (OpenMPI's format)
+BUDDYRUN="$BUILD_DIR/router/buddyrun"
+out=$(timeout --kill-after=5 90 "$CLUSTER" run -- "$BUDDYRUN" -n 6 --hosts h1:2,h2:2,h3:2 --placement host \
+      --report "$OUT/buddyrun-hosts.json" -- "$HIST" --updates 50000 --json 2>"$OUT/err") ||
+    fail "buddyrun --hosts: exit $?: $(tail -n 20 "$OUT/err")"
+expect_verified "$(last_line "$out")" "buddyrun --hosts h1:2,h2:2,h3:2 --placement host"
+order=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(" ".join(x["host"] for x in sorted(r["ranks"], key=lambda x: x["rank"])))' "$OUT/buddyrun-hosts.json")
+[[ $order == "h1 h1 h2 h2 h3 h3" ]] || fail "buddyrun --hosts: ranks not numbered host by host: $order"
+echo "ok: buddyrun --hosts numbers ranks host by host: $order"
+printf '# hosts of this cluster\nh1 slots=2\nh2 slots=2   # second\n\nh3 slots=2\n' >"$OUT/hostfile"
+out=$(timeout --kill-after=5 90 "$CLUSTER" run -- "$BUDDYRUN" -n 6 --hostfile "$OUT/hostfile" --placement host \
+      -- "$HIST" --updates 50000 --json 2>"$OUT/err") ||
+    fail "buddyrun --hostfile: exit $?: $(tail -n 20 "$OUT/err")"
+expect_verified "$(last_line "$out")" "buddyrun --hostfile (3 hosts, comments and a blank line) --placement host"
+expect_refused "buddyrun with a missing hostfile" "$BUDDYRUN" -n 2 --hostfile "$OUT/none" -- "$HIST"
+
 # ---- 4. one host's router killed
 on_cluster 60 6 -x BUDDY_PLACEMENT=host "$HIST" --updates 400000000 --table 4096 --json >"$OUT/k.out" 2>"$OUT/k.err" &
 job=$!

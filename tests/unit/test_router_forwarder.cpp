@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -78,6 +79,19 @@ std::shared_ptr<router::job_table> table_for(std::vector<std::uint32_t> rank_to_
     return t;
 }
 
+// Steps until `done()` or a generous deadline.  Bounded by time, not by a
+// count of passes: on a loaded machine UCX needs wall time to connect two
+// workers, however many passes run meanwhile.
+template <typename Step, typename Done>
+bool step_until(Step step, Done done, double seconds = 60) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        step();
+    }
+    return true;
+}
+
 }  // namespace
 
 TEST_CASE("ring to ring: every record reaches its rank once, in order, as batches") {
@@ -127,11 +141,13 @@ TEST_CASE("router to router over UCX, and a malformed batch is dropped with a co
         }
         for (auto v : receive(r1, 1, 2)) got.push_back(v);
     }
-    for (int k = 0; k < 2000 && got.size() < sent; ++k) {
-        a.step();
-        b.step();
-        for (auto v : receive(r1, 1, 2)) got.push_back(v);
-    }
+    step_until(
+        [&] {
+            a.step();
+            b.step();
+            for (auto v : receive(r1, 1, 2)) got.push_back(v);
+        },
+        [&] { return got.size() >= sent; });
     REQUIRE(got.size() == sent);
     for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == i);
     CHECK(a.counters().batches_sent > 0);
@@ -147,10 +163,12 @@ TEST_CASE("router to router over UCX, and a malformed batch is dropped with a co
     std::memset(body, 0, 8);
     transport::send_ticket ticket{[](void*, ucs_status_t) {}, nullptr};
     transport::send_batch(ep, bad.data(), bad.size(), &ticket);
-    for (int k = 0; k < 2000 && b.counters().bad_batches == 0; ++k) {
-        rogue.progress();
-        b.step();
-    }
+    step_until(
+        [&] {
+            rogue.progress();
+            b.step();
+        },
+        [&] { return b.counters().bad_batches != 0; });
     CHECK(b.counters().bad_batches == 1);
     CHECK(hb->failed.load());
     CHECK(receive(r1, 1, 2).empty());  // nothing of it was delivered
@@ -187,7 +205,7 @@ TEST_CASE("records in transit: A sends rank 2's records through B, which forward
         sent1 += 5;
         for (int k = 0; k < 4; ++k) pass();
     }
-    for (int k = 0; k < 4000 && (got2.size() < sent2 || got1.size() < sent1); ++k) pass();
+    step_until(pass, [&] { return got2.size() >= sent2 && got1.size() >= sent1; });
     // Every record once, none lost: the order is not promised (a batch that
     // waits for credit to its next hop lets later batches go past it, which a
     // slow machine, e.g. this test under qemu, shows).
@@ -216,10 +234,12 @@ TEST_CASE("records in transit: A sends rank 2's records through B, which forward
     std::memset(wire::write_header(bad.data() + wire::batch_header_bytes + 16, 3, 7, 8), 0, 8);  // outside the job
     transport::send_ticket ticket{[](void*, ucs_status_t) {}, nullptr};
     transport::send_batch(ep, bad.data(), bad.size(), &ticket);
-    for (int k = 0; k < 2000 && b.counters().bad_batches == 0; ++k) {
-        rogue.progress();
-        pass();
-    }
+    step_until(
+        [&] {
+            rogue.progress();
+            pass();
+        },
+        [&] { return b.counters().bad_batches != 0; });
     CHECK(b.counters().bad_batches == 1);
     CHECK(b.counters().records_transit == sent2);  // its transit record did not move either
     for (int k = 0; k < 50; ++k) pass();

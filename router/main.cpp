@@ -1,7 +1,7 @@
 // buddy-router: the routing service for placement host (and, built for
 // aarch64, dpu).  No MPI: ranks find it through its Unix socket.
 //
-//   buddy-router [--socket PATH] [--threads T] [--router-cores LIST] [--service] [--verbose] [--version]
+//   buddy-router [--socket PATH] [--threads T] [--router-cores LIST] [--wait auto|spin|yield] [--service] [--verbose] [--version]
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     cli.add_option("--index", o.index, "which router of this node this is (socket name, default cores)")
         ->check(CLI::Range(0u, buddy::knob_range::routers_per_node_max - 1));
     knob_flags.add(cli, "--routers-per-node", "routers-per-node");
+    knob_flags.add(cli, "--wait", "wait");
     cli.add_flag("--service", o.service, "keep running when the last job detaches");
     cli.add_option("--idle-exit", o.idle_exit_seconds, "without --service: exit if no job attaches within this many seconds")
         ->check(CLI::PositiveNumber);
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
         o.socket = knobs.router_socket;
         o.threads = knobs.router_threads;
         o.routers_per_node = knobs.routers_per_node;
+        o.wait = knobs.wait;
         if (!knobs.router_cores.empty()) o.cores = buddy::router::parse_cpu_list(knobs.router_cores);
         if (o.index >= o.routers_per_node)
             throw CLI::ValidationError("--index", "must be below --routers-per-node");

@@ -2,15 +2,12 @@
 
 #include <sched.h>
 
-#include <chrono>
-
-#include "buddy/ring/cpu_relax.hpp"
 #include "buddy/router/core_pinning.hpp"
 
 namespace buddy::router {
 
-router_thread::router_thread(std::uint32_t index, const std::string& name, int cpu)
-    : fwd_(index, name), cpu_(cpu), thread_([this] { run(); }) {}
+router_thread::router_thread(std::uint32_t index, const std::string& name, int cpu, ring::wait_mode mode)
+    : fwd_(index, name), cpu_(cpu), wait_(mode), thread_([this] { run(); }) {}
 
 router_thread::~router_thread() {
     // Relaxed: join() below is what orders the thread's last pass before us.
@@ -52,18 +49,10 @@ void router_thread::run() {
             idle = 0;
             continue;
         }
-        // Idle: spin briefly for latency, then yield, then nap (ranks may
-        // share these cores when the node has no spare ones).
-        ++idle;
-        if (idle < 64) {
-            ring::cpu_relax();  // portable spin hint: pause on x86, yield on aarch64
-            continue;
-        }
-        if (idle < 2048) {
-            sched_yield();
-            continue;
-        }
-        std::this_thread::sleep_for(std::chrono::microseconds(50));
+        // Idle: by the policy in force.  Routers spin longer than ranks
+        // before they yield (runtime.cpp): a router is what ranks wait for.
+        static constexpr ring::backoff_steps router_steps{64, 1984, 50'000};
+        ring::idle_step(wait(), router_steps, ++idle);
     }
 }
 

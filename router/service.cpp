@@ -5,6 +5,7 @@
 // ring_segments, signals.
 #include "buddy/router/service.hpp"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -35,6 +36,30 @@ std::uint64_t random_instance() {
     return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^ static_cast<std::uint64_t>(getpid());
 }
 
+/// Cores this process may run on.
+int cores_usable() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    return CPU_COUNT(&set);
+}
+
+/// wait=auto: router threads spin while they and the ranks attached here fit
+/// the cores; once ranks outnumber the cores left, a spinning router thread
+/// would take the core a rank needs to produce what it waits for.
+void follow_ranks(const job_registry& jobs, std::vector<std::unique_ptr<router_thread>>& threads, int cores,
+                  bool verbose) {
+    const auto demand = jobs.ranks_served() + threads.size();
+    const ring::wait_mode want =
+        demand <= static_cast<std::size_t>(cores) ? ring::wait_mode::spin : ring::wait_mode::yield;
+    if (threads.empty() || threads.front()->wait() == want) return;
+    for (auto& t : threads) t->set_wait(want);
+    if (verbose)
+        log("wait: %s", std::string(want == ring::wait_mode::spin ? "spin" : "yield") + " (auto: " +
+                            std::to_string(jobs.ranks_served()) + " ranks attached + " +
+                            std::to_string(threads.size()) + " threads on " + std::to_string(cores) + " cores)");
+}
+
 int serve(const router_options& o) {
     const std::string node = control::this_host();
     const auto uid = static_cast<unsigned>(getuid());
@@ -50,11 +75,15 @@ int serve(const router_options& o) {
     const std::uint64_t instance = random_instance();
 
     const core_choice cores = choose_router_cores(o.threads, o.index, o.routers_per_node, o.cores);
+    // auto starts as yield (no rank attached: nothing to be quick for) and
+    // follows the ranks attached below.
+    const ring::wait_mode initial_wait = o.wait == wait_policy::spin ? ring::wait_mode::spin : ring::wait_mode::yield;
+    const int usable_cores = cores_usable();  // before any thread is pinned
     std::vector<std::unique_ptr<router_thread>> threads;
     std::vector<int> numa;  // per thread
     for (unsigned t = 0; t < o.threads; ++t) {
         const std::string name = "router " + std::to_string(o.index) + "/" + std::to_string(t) + " on " + node;
-        threads.push_back(std::make_unique<router_thread>(t, name, cores.cpus[t]));
+        threads.push_back(std::make_unique<router_thread>(t, name, cores.cpus[t], initial_wait));
         numa.push_back(numa_node_of(cores.cpus[t]));
     }
     sweep_orphaned_segments(node, o.verbose);
@@ -76,6 +105,7 @@ int serve(const router_options& o) {
     auto last_check = start;
     while (stop_signal() == 0) {
         if (!server.serve(100)) break;
+        if (o.wait == wait_policy::automatic) follow_ranks(jobs, threads, usable_cores, o.verbose);
         const auto now = clock::now();
         if (now - last_check > std::chrono::milliseconds(250)) {
             last_check = now;

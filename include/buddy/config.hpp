@@ -20,6 +20,14 @@ enum class placement { inproc, host, dpu };
 
 std::string_view to_string(placement p) noexcept;
 
+/// How ranks and routers wait while nothing moves (docs/perf.md, "Waiting").
+/// spin: poll without giving the core away; yield: back off to sched_yield and
+/// short naps; automatic: spin when the job's ranks and routers fit the cores
+/// they may use and nothing else ran on the node at start, else yield.
+enum class wait_policy { automatic, spin, yield };
+
+std::string_view to_string(wait_policy w) noexcept;
+
 /// Thrown for a bad knob value; what() names the knob, the value and the accepted range.
 class config_error : public std::invalid_argument {
 public:
@@ -62,6 +70,8 @@ struct config {
     /// The buddy-router program a rank starts when none is listening (empty: search
     /// next to the application, the build tree, then PATH).
     std::string router_bin;
+    /// How a waiting rank or router uses its core.
+    wait_policy wait = wait_policy::automatic;
     /// Print what was chosen at start.
     bool verbose = false;
 

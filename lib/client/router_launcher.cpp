@@ -45,6 +45,10 @@ std::string start_router(runtime& rt, const std::string& socket_path, unsigned i
         args.push_back("--router-cores");
         args.push_back(cores);
     }
+    // The policy this job resolved (auto included): the router's threads share
+    // the node's cores with these ranks, so they wait the same way.
+    args.push_back("--wait");
+    args.push_back(rt.waiting().mode == ring::wait_mode::spin ? "spin" : "yield");
     if (rt.settings().verbose) args.push_back("--verbose");
     // The socket's directory (0700) must exist for the log.
     const std::string dir = dir_of(socket_path);

@@ -82,6 +82,9 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
     limits_.max_payload = settings_.max_message;
     limits_.only_dest = static_cast<std::uint32_t>(rank_);
 
+    // Before the backend: a router this rank starts is told the same policy.
+    wait_ = choose_wait(world_, settings_);
+
     switch (settings_.where) {
         case placement::inproc: backend_ = make_inproc_backend(*this); break;
         case placement::host: backend_ = make_host_backend(*this); break;
@@ -94,9 +97,9 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
     epochs_ = std::make_unique<barrier_epochs>(world_);
     live_runtimes().push_back(this);
     if (settings_.verbose && rank_ == 0) {
-        std::fprintf(stderr, "buddy: %d ranks, job %016llx\n%s%s\n", size_,
+        std::fprintf(stderr, "buddy: %d ranks, job %016llx\n%s%s\nwait: %s\n", size_,
                      static_cast<unsigned long long>(job_), settings_.describe().c_str(),
-                     backend_->describe().c_str());
+                     backend_->describe().c_str(), wait_.why.c_str());
     }
 }
 
@@ -156,18 +159,10 @@ void runtime::idle_pause(unsigned& idle_spins) {
         idle_spins = 0;
         return;
     }
-    // Escalating back-off while nothing moves: spin a little (latency), then
-    // yield, then sleep briefly.  With more ranks (and routers) than cores, a
-    // rank spinning in a wait takes the core from the rank it is waiting for;
-    // sched_yield alone still burns whatever the scheduler hands back.
-    ++idle_spins;
-    if (idle_spins < 16) return;
-    if (idle_spins < 256) {
-        sched_yield();
-        return;
-    }
-    const timespec nap{0, 20'000};  // 20 us: far below any timeout, far above a yield
-    nanosleep(&nap, nullptr);
+    // Ranks escalate sooner than router threads (router_thread.cpp): a rank
+    // that waits usually waits for a router or another rank that needs a core.
+    static constexpr ring::backoff_steps rank_steps{16, 240, 20'000};  // 20 us naps: far below any timeout
+    ring::idle_step(wait_.mode, rank_steps, ++idle_spins);
 }
 
 void runtime::deliver(std::span<const std::byte> batch, const char* from) {

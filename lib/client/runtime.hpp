@@ -12,6 +12,7 @@
 #include <string>
 
 #include "barrier_epochs.hpp"
+#include "wait_choice.hpp"
 #include "buddy/comm.hpp"
 #include "buddy/engine/aggregator.hpp"
 #include "buddy/wire/batch.hpp"
@@ -79,11 +80,13 @@ public:
     /// One idle step of a waiting loop: first gives every other comm of this
     /// process a poll (a wait in one comm must not starve another: the party
     /// this comm waits for may itself wait on a comm nobody drains), then, if
-    /// nothing moved there either, backs off: spins a little, then yields the
-    /// core, then naps, which matters when ranks outnumber cores.
+    /// nothing moved there either, waits one idle pass by the policy in force
+    /// (ring::idle_step: spin, or spin-yield-nap when ranks outnumber cores).
     void idle_pause(unsigned& idle_spins);
 
     const config& settings() const noexcept { return settings_; }
+    /// The waiting policy in force (knob `wait`, auto resolved at start).
+    const wait_choice& waiting() const noexcept { return wait_; }
     MPI_Comm mpi() const noexcept { return world_; }
     int rank() const noexcept { return rank_; }
     int size() const noexcept { return size_; }
@@ -116,6 +119,7 @@ private:
     int nesting_ = 0;
     std::uint64_t barrier_epoch_ = 0;  ///< barriers this rank has entered
     std::unique_ptr<barrier_epochs> epochs_;
+    wait_choice wait_;
     wire::batch_limits limits_;
     std::unique_ptr<backend> backend_;
 };

@@ -18,6 +18,15 @@ std::string_view to_string(placement p) noexcept {
     return "unknown";
 }
 
+std::string_view to_string(wait_policy w) noexcept {
+    switch (w) {
+        case wait_policy::automatic: return "auto";
+        case wait_policy::spin: return "spin";
+        case wait_policy::yield: return "yield";
+    }
+    return "unknown";
+}
+
 std::string_view to_string(knob_source s) noexcept {
     switch (s) {
         case knob_source::default_value: return "default";

@@ -112,6 +112,18 @@ struct placement_member {
     static std::string get(const config& c) { return std::string(to_string(c.where)); }
 };
 
+struct wait_member {
+    static void set(config& c, std::string_view t, const knob& k, std::string_view spelled) {
+        if (t == "auto") c.wait = wait_policy::automatic;
+        else if (t == "spin") c.wait = wait_policy::spin;
+        else if (t == "yield") c.wait = wait_policy::yield;
+        else
+            throw config_error("buddy: unknown " + std::string(k.name) + " '" + std::string(t) + "': expected " +
+                               std::string(k.choices) + " (" + std::string(spelled) + ")");
+    }
+    static std::string get(const config& c) { return std::string(to_string(c.wait)); }
+};
+
 template <typename M>
 constexpr knob entry(std::string_view name, form kind, std::string_view unit, std::string_view description) {
     knob k{};
@@ -184,6 +196,10 @@ const knob the_table[] = {
     unset_is(entry<text_member<&config::router_socket>>("router-socket", form::socket, "path",
                                                               "control socket of the router to attach to (host; {i}: router index, {host}: host name)"),
                    "per user and host"),
+    with_choices(entry<wait_member>("wait", form::choice, "policy",
+                                    "how waiting ranks and routers use their core: spin, yield, or auto (spin when "
+                                    "ranks and routers fit the cores and the node was otherwise idle at start)"),
+                 "auto, spin or yield"),
     entry<bool_member<&config::verbose>>("verbose", form::boolean, "boolean", "print the settings in force at start"),
 };
 

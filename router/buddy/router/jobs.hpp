@@ -59,6 +59,12 @@ public:
 
     bool empty() const noexcept { return jobs_.empty(); }
     bool had_job() const noexcept { return had_job_; }
+    /// Ranks of every job attached to this router now.
+    std::size_t ranks_served() const noexcept {
+        std::size_t n = 0;
+        for (const auto& [id, j] : jobs_) n += j.ranks.size();
+        return n;
+    }
 
 private:
     void on_hello(rank_session& s, control::reader& r);

@@ -15,14 +15,15 @@
 #include <thread>
 #include <vector>
 
+#include "buddy/ring/idle_backoff.hpp"
 #include "buddy/router/forwarder.hpp"
 
 namespace buddy::router {
 
 class router_thread {
 public:
-    /// Starts the thread, pinned to `cpu` (-1: not pinned).
-    router_thread(std::uint32_t index, const std::string& name, int cpu);
+    /// Starts the thread, pinned to `cpu` (-1: not pinned), waiting by `mode` when idle.
+    router_thread(std::uint32_t index, const std::string& name, int cpu, ring::wait_mode mode);
     /// Stops and joins it.
     ~router_thread();
 
@@ -30,6 +31,11 @@ public:
     router_thread& operator=(const router_thread&) = delete;
 
     forwarder& fwd() { return fwd_; }
+
+    /// How the thread waits when idle from its next idle pass on (auto: the
+    /// control thread changes it as ranks come and go).
+    void set_wait(ring::wait_mode mode) noexcept { wait_.store(mode, std::memory_order_relaxed); }
+    ring::wait_mode wait() const noexcept { return wait_.load(std::memory_order_relaxed); }
 
     /// Runs `fn` on the router thread between two passes and waits for it.
     void call(std::function<void(forwarder&)> fn);
@@ -43,6 +49,9 @@ private:
     std::vector<std::packaged_task<void()>> queue_;
     std::atomic<bool> pending_{false};
     std::atomic<bool> stop_{false};
+    // Relaxed both ways: a hint read once per idle pass; a pass or two with
+    // the previous policy is harmless, and nothing else is read through it.
+    std::atomic<ring::wait_mode> wait_;
     std::thread thread_;  // last: starts after everything above exists
 };
 

@@ -1,6 +1,8 @@
 // The buddy-router service: control socket, ring segments, router threads.
 #pragma once
 
+#include "buddy/config.hpp"
+
 #include <string>
 #include <vector>
 
@@ -15,6 +17,9 @@ struct router_options {
     bool service = false;            ///< stay when the last job detaches
     double idle_exit_seconds = 30;   ///< without --service: exit if no job ever came for this long
     bool verbose = false;
+    /// Idle waiting of the router threads; automatic: spin while the ranks
+    /// attached here and the threads fit the cores this process may use.
+    wait_policy wait = wait_policy::automatic;
 };
 
 /// Runs until the last job detaches (or a signal, or forever with `service`).

@@ -1,5 +1,7 @@
 #include "runtime.hpp"
 
+#include "buddy/config/memory_model.hpp"
+
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +84,14 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
     limits_.max_payload = settings_.max_message;
     limits_.only_dest = static_cast<std::uint32_t>(rank_);
 
+    {  // the job's shape, for the memory figures of --buddy-verbose and the report
+        MPI_Comm node;
+        MPI_Comm_split_type(world_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
+        int here = 1;
+        MPI_Comm_size(node, &here);
+        MPI_Comm_free(&node);
+        MPI_Allreduce(&here, &ranks_per_node_, 1, MPI_INT, MPI_MAX, world_);
+    }
     // Before the backend: a router this rank starts is told the same policy.
     wait_ = choose_wait(world_, settings_);
 
@@ -97,9 +107,12 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
     epochs_ = std::make_unique<barrier_epochs>(world_);
     live_runtimes().push_back(this);
     if (settings_.verbose && rank_ == 0) {
-        std::fprintf(stderr, "buddy: %d ranks, job %016llx\n%s%s\nwait: %s\n", size_,
-                     static_cast<unsigned long long>(job_), settings_.describe().c_str(),
-                     backend_->describe().c_str(), wait_.why.c_str());
+        const memory_model::job_shape shape{static_cast<std::uint64_t>(size_),
+                                            static_cast<std::uint64_t>(ranks_per_node_)};
+        std::fprintf(stderr, "buddy: %d ranks (at most %d per node), job %016llx\n%s%s\nwait: %s\n%s\n", size_,
+                     ranks_per_node_, static_cast<unsigned long long>(job_), settings_.describe().c_str(),
+                     backend_->describe().c_str(), wait_.why.c_str(),
+                     memory_model::describe(settings_, shape).c_str());
     }
 }
 

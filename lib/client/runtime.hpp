@@ -114,6 +114,7 @@ private:
     MPI_Comm world_ = MPI_COMM_NULL;
     int rank_ = 0;
     int size_ = 0;
+    int ranks_per_node_ = 1;  ///< the most ranks of this job on one node
     std::uint64_t job_ = 0;
     std::string host_;
     int nesting_ = 0;

@@ -15,10 +15,15 @@
 
 #include "buddy/config.hpp"
 #include "buddy/config/knobs.hpp"
+#include "buddy/config/memory_model.hpp"
+#include "buddy/wire/batch.hpp"
 
 using buddy::config;
 using buddy::config_error;
 namespace knobs = buddy::knobs;
+namespace memory_model = buddy::memory_model;
+namespace wire = buddy::wire;
+using buddy::placement;
 
 namespace {
 struct env_guard {
@@ -390,4 +395,31 @@ TEST_CASE("the README's knob table is the one the table generates") {
     }
     INFO("README.md's table should read:\n" << knobs::markdown_table());
     CHECK(block == knobs::markdown_table());
+}
+
+TEST_CASE("memory model: worst-case buffers from the knobs and the job's shape") {
+    CHECK(memory_model::batch_header_bytes == wire::batch_header_bytes);
+    config c;  // 32K granularity, depth 4, 4M rings, 1 router thread
+    const std::uint64_t batch = 32 * 1024 + 32, per_peer = 2 * 4 + 1;
+    {
+        const auto e = memory_model::worst_case(c, {2, 2});
+        CHECK(e.peers_per_rank == 1);
+        CHECK(e.rank_bytes == 1 * per_peer * batch);
+        const auto big = memory_model::worst_case(c, {100000, 64});
+        CHECK(big.rank_bytes == 99999 * per_peer * batch);  // direct route: every other rank is a peer
+    }
+    c.where = placement::host;
+    {
+        const auto e = memory_model::worst_case(c, {128, 64});  // 2 nodes, a router each
+        CHECK(e.peers_per_router == 1);
+        CHECK(e.rank_bytes == 2ull * 4 * 1024 * 1024);
+        CHECK(e.ring_bytes_per_router == 64 * e.rank_bytes);
+        CHECK(e.router_bytes == per_peer * batch);
+        const std::string d = memory_model::describe(c, {128, 64});
+        CHECK(d.find("8.0 MiB of rings per rank") != std::string::npos);
+        CHECK(d.find("512 MiB of its ranks' rings") != std::string::npos);
+    }
+    CHECK(memory_model::human_bytes(0) == "0 B");
+    CHECK(memory_model::human_bytes(1536) == "1.5 KiB");
+    CHECK(memory_model::human_bytes(3ull << 30) == "3.0 GiB");
 }

@@ -27,7 +27,7 @@ router_client::router_client(runtime& rt, std::string socket_path, unsigned loca
         try {
             channel_ = ctl::unix_channel::connect(socket_path_);
         } catch (const ctl::control_error& e) {
-            throw config_error(std::string("buddy: router ") + e.what());
+            throw config_error(std::string("buddy: router socket: ") + e.what());
         }
         if (channel_) {
             if (hello(local_index)) return;

@@ -450,9 +450,10 @@ TEST_CASE("crc32c: the standard check value, hardware and portable agree, and it
     CHECK(crc32c_portable(v, 9) == 0xE3069283u);
     CHECK(crc32c(v, 0) == 0u);
     std::mt19937_64 rng(3);
-    std::vector<unsigned char> buf(4099);
+    std::vector<unsigned char> buf(40000);
     for (auto& c : buf) c = static_cast<unsigned char>(rng());
-    for (std::size_t n : {1u, 7u, 8u, 9u, 63u, 64u, 1000u, 4099u}) {
+    // Sizes around the three-stream rounds (3 x 1024 bytes) too.
+    for (std::size_t n : {1u, 7u, 8u, 9u, 63u, 64u, 1000u, 3071u, 3072u, 3073u, 4099u, 6144u, 9300u, 40000u}) {
         CHECK(crc32c(buf.data(), n) == crc32c_portable(buf.data(), n));
         for (std::size_t cut : {std::size_t{0}, n / 3, n}) {
             CHECK(crc32c(buf.data() + cut, n - cut, crc32c(buf.data(), cut)) == crc32c(buf.data(), n));

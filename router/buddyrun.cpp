@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     CLI::App cli{"buddyrun: run a buddy application under mpirun with a placement"};
     long long ranks = -1;
     std::string hosts, hostfile, mpirun_args;
-    bool verbose = false, dry_run = false;
+    bool verbose = false, dry_run = false, checksum = false;
     buddy::router::knob_flags knob_flags;
     cli.add_option("-n,--np", ranks, "number of ranks")->required();
     // Every knob is a flag --NAME; its value travels to the ranks as BUDDY_NAME.
@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
     cli.add_option("--mpirun-args", mpirun_args, "extra mpirun options, one string");
     cli.add_flag("--verbose", verbose,
                  buddy::router::knob_help(buddy::knobs::find("verbose")) + "; also prints the mpirun command");
+    cli.add_flag("--checksum", checksum, buddy::router::knob_help(buddy::knobs::find("checksum")));
     cli.add_flag("--dry-run", dry_run, "print the mpirun command and exit");
     cli.prefix_command();  // APP [ARGS...] (after an optional --) are not ours
     try {
@@ -151,6 +152,7 @@ int main(int argc, char** argv) {
     else if (!bound && placement == "host") cmd.insert(cmd.end(), {"--bind-to", "none"});
     if (per_node > m.cores.size() && bound) cmd.push_back("--oversubscribe");
     if (verbose) set_env("BUDDY_VERBOSE", "1");
+    if (checksum) set_env("BUDDY_CHECKSUM", "1");
     for (const std::string& e : env) cmd.insert(cmd.end(), {"-x", e});
     for (const std::string& w : split_words(mpirun_args)) cmd.push_back(w);
     cmd.insert(cmd.end(), app.begin(), app.end());

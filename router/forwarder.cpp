@@ -40,7 +40,7 @@ void forwarder::add_job(const job_settings& s, std::shared_ptr<const job_table> 
     j->owner = this;
     const auto routers = static_cast<std::uint32_t>(j->table->routers.size());
     j->agg = std::make_unique<engine::aggregator>(
-        engine::aggregator_settings{s.granularity, s.depth, s.job, j->table->self}, routers);
+        engine::aggregator_settings{s.granularity, s.depth, s.job, j->table->self, s.checksum}, routers);
     j->peers.resize(routers);
     j->window_of.assign(s.size, nullptr);
     j->hop_of.assign(s.size, -1);
@@ -65,7 +65,8 @@ void forwarder::add_job(const job_settings& s, std::shared_ptr<const job_table> 
         slot->rank = rr.rank;
         slot->out = ring::consumer(rr.outbound);
         slot->in = ring::producer(rr.inbound);
-        const std::size_t room = slot->in.max_chunk_payload() - wire::batch_header_bytes;
+        const std::size_t room =
+            slot->in.max_chunk_payload() - wire::batch_header_bytes - wire::trailer_bytes(s.checksum);
         j->inbound_target = std::min(s.granularity, room);
         j->local_of[rr.rank] = slot.get();
         j->window_of[rr.rank] = &slot->win;
@@ -134,19 +135,22 @@ bool forwarder::make_room_local(local_rank& s, std::size_t bytes) {
         s.win = wire::window{};
     }
     const std::size_t target = std::max(s.job->inbound_target, bytes);
+    // Header and trailer (checksum on) around the records: the window stops short of the trailer.
+    const std::size_t frame = wire::batch_header_bytes + wire::trailer_bytes(s.job->settings.checksum);
     std::size_t granted = 0;
-    std::byte* p = s.in.try_reserve(wire::batch_header_bytes + bytes, wire::batch_header_bytes + target, granted);
+    std::byte* p = s.in.try_reserve(frame + bytes, frame + target, granted);
     if (p == nullptr) return false;  // inbound ring full: the rank has not drained it yet
     s.in_begin = p;
-    s.win = wire::window{p + wire::batch_header_bytes, p + granted, 0};
+    s.win = wire::window{p + wire::batch_header_bytes, p + granted - (frame - wire::batch_header_bytes), 0};
     return true;
 }
 
 void forwarder::commit_inbound(local_rank& s) {
     const auto used = static_cast<std::size_t>(s.win.cursor - (s.in_begin + wire::batch_header_bytes));
-    wire::write_batch_header(s.in_begin, s.job->settings.job, s.job->table->self,
-                             static_cast<std::uint32_t>(s.win.records), used);
-    s.in.commit(wire::batch_header_bytes + used);
+    // A new batch: sealed afresh (checksum on), after the records were checked
+    // against the checksum of the chunk or batch they came in.
+    s.in.commit(wire::finish_batch(s.in_begin, s.job->settings.job, s.job->table->self,
+                                   static_cast<std::uint32_t>(s.win.records), used, s.job->settings.checksum));
     count(*s.job, &router_counters::records_local, s.win.records);
     count(*s.job, &router_counters::chunks_out);
     s.in_begin = nullptr;
@@ -203,6 +207,28 @@ bool forwarder::forward_chunk(local_rank& s) {
     return true;
 }
 
+// Checksum on: every outbound chunk ends with a trailer over its records.  A
+// chunk that fails is dropped whole (none of its records moves) and the job
+// fails; the slot stops, as after a malformed record.
+bool forwarder::open_sealed_chunk(local_rank& s) {
+    std::uint32_t found = 0, expected = 0;
+    if (wire::check_checksum_trailer(s.chunk.data(), s.chunk.size(), found, expected)) [[likely]] {
+        s.chunk = s.chunk.first(s.chunk.size() - wire::checksum_trailer_bytes);
+        return true;
+    }
+    char values[64];
+    std::snprintf(values, sizeof values, "stored %08x, computed %08x", found, expected);
+    bad_input(*s.job,
+              "the outbound ring of rank " + std::to_string(s.rank) + " holds a chunk of " +
+                  std::to_string(s.chunk.size()) + " bytes whose checksum does not match (" + values +
+                  "): payload corrupted in the ring; the chunk was dropped",
+              &router_counters::bad_records);
+    s.out.pop();
+    s.chunk = {};
+    s.broken = true;
+    return false;
+}
+
 bool forwarder::forward(local_rank& s, bool& moved) {
     if (s.broken) return true;
     if (s.job->health->failed.load(std::memory_order_relaxed)) [[unlikely]] {
@@ -224,6 +250,7 @@ bool forwarder::forward(local_rank& s, bool& moved) {
                 }
                 return true;
             }
+            if (s.job->settings.checksum && !open_sealed_chunk(s)) return true;
         }
         const std::size_t before = s.offset;
         const bool done = forward_chunk(s);
@@ -327,15 +354,21 @@ bool forwarder::receive() {
                 }
             });
         if (!r || foreign) {
+            // The link: the sending router as the header names it (the
+            // transport does not say which endpoint an active message came by).
+            const std::string link = h.source < j.table->routers.size()
+                                         ? j.table->routers[h.source].name
+                                         : "an unknown router (source " + std::to_string(h.source) + ")";
             bad_input(j,
-                      "dropped a malformed batch from the network: " +
+                      "dropped a malformed batch of " + std::to_string(rb.bytes) + " bytes from " + link + ": " +
                           (r ? "record for rank " + std::to_string(foreign_dest) + ", which is not served here"
                              : wire::describe(r)),
                       &router_counters::bad_batches);
             receiver_.release(rb);
             continue;
         }
-        arrived_.push_back(arrived{rb, &j, wire::batch_header_bytes});
+        arrived_.push_back(arrived{rb, &j, wire::batch_header_bytes,
+                                   wire::batch_header_bytes + static_cast<std::size_t>(r.header.bytes)});
     }
     // Deliver in arrival order, but a batch whose destination ring is full waits
     // alone: later batches (for other ranks) go past it, so one slow rank does
@@ -358,7 +391,7 @@ bool forwarder::receive() {
 // rings here, or (transit) into the batch for their next hop.
 bool forwarder::distribute(arrived& a) {
     job_state& j = *a.job;
-    const std::span<const std::byte> batch(a.rb.data, a.rb.bytes);
+    const std::span<const std::byte> batch(a.rb.data, a.end);  // without the trailer
     wire::trusted_record_cursor cursor(batch, a.offset);
     wire::window* const* const window_of = j.window_of.data();
     const std::int32_t* const hop_of = j.hop_of.data();

@@ -67,7 +67,8 @@ void job_registry::on_hello(rank_session& s, ctl::reader& r) {
     s.rank = h.rank;
     s.pid = h.pid;
     job_entry& j = jobs_[h.job];
-    j.s = job_settings{h.job, h.job_size, h.granularity, h.depth, h.max_message};
+    j.s = job_settings{h.job, h.job_size, h.granularity, h.depth, h.max_message,
+                       (h.flags & ctl::hello_flag_checksum) != 0};
     j.ranks[h.rank] = &s;
     had_job_ = true;
 

@@ -74,6 +74,9 @@ struct config {
     wait_policy wait = wait_policy::automatic;
     /// Print what was chosen at start.
     bool verbose = false;
+    /// Seal every batch and ring chunk with a CRC-32C and verify it at every hop
+    /// (docs/reliability.md); off: no checksum, one branch per batch.
+    bool checksum = false;
 
     /// A value taken from the environment or a flag, as the user wrote it: an
     /// error echoes exactly this text, and describe() says where a value came from.

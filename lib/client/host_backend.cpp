@@ -26,6 +26,7 @@
 #include "buddy/engine/route.hpp"
 #include "buddy/ring/shm_segment.hpp"
 #include "buddy/ring/spsc_ring.hpp"
+#include "buddy/wire/batch.hpp"
 #include "router_client.hpp"
 #include "router_stats.hpp"
 #include "router_table_exchange.hpp"
@@ -59,6 +60,9 @@ public:
         for (std::uint32_t d = 0; d < lane_of_.size(); ++d) lane_of_[d] = engine::lane_of(d, threads_);
         // Outbound chunks: the granularity, within sensible bounds for a ring.
         chunk_target_ = std::clamp<std::size_t>(cfg.granularity, 4096, out_[0].max_chunk_payload() / 4);
+        trailer_ = wire::trailer_bytes(cfg.checksum);
+        for (std::uint32_t t = 0; t < threads_; ++t)
+            inbound_name_.push_back("inbound ring " + std::to_string(t) + " from " + router_name_);
         // Nobody sends before every router of the job has its table.
         MPI_Barrier(rt.mpi());
     }
@@ -85,13 +89,14 @@ public:
                 commit(lane);
             }
             std::size_t granted = 0;
-            std::byte* p = out_[lane].try_reserve(bytes, std::max(chunk_target_, bytes), granted);
+            // Checksum on: the window stops short of the trailer commit() writes.
+            std::byte* p = out_[lane].try_reserve(bytes + trailer_, std::max(chunk_target_, bytes) + trailer_, granted);
             if (p != nullptr) {
                 begin_[lane] = p;
-                lanes_[lane] = wire::window{p, p + granted, 0};
+                lanes_[lane] = wire::window{p, p + granted - trailer_, 0};
                 return;
             }
-            if (bytes > out_[lane].max_chunk_payload())
+            if (bytes + trailer_ > out_[lane].max_chunk_payload())
                 rt_.fatal("a record of " + std::to_string(bytes) + " bytes cannot fit a ring of " +
                           std::to_string(out_[lane].capacity()) + " bytes (raise BUDDY_RING_BYTES)");
             // The router has not drained this ring yet: run our own inbound
@@ -136,16 +141,16 @@ public:
         if (run_handlers) {
             // Chunks queued by nested polls first (they are older).
             for (std::size_t n = queued_.size(); n > 0 && !queued_.empty(); --n) {
-                std::vector<std::byte> b = std::move(queued_.front());
+                auto [b, ring] = std::move(queued_.front());
                 queued_.pop_front();
-                deliver(b);
+                deliver(b, ring);
                 moved = true;
             }
         }
         for (std::uint32_t t = 0; t < threads_; ++t) {
             const std::span<const std::byte> c = in_[t].front();
             if (c.data() == nullptr) {
-                if (in_[t].corrupted()) rt_.fatal("the inbound ring from " + router_name_ + " is corrupted");
+                if (in_[t].corrupted()) rt_.fatal("the " + inbound_name_[t] + " is corrupted (bad chunk framing)");
                 continue;
             }
             std::vector<std::byte> b = take_buffer();
@@ -153,9 +158,9 @@ public:
             in_[t].pop();
             moved = true;
             if (run_handlers && queued_.empty()) {
-                deliver(b);
+                deliver(b, t);
             } else {
-                queued_.push_back(std::move(b));
+                queued_.emplace_back(std::move(b), t);
             }
         }
         return moved;
@@ -248,7 +253,10 @@ private:
         wire::window& w = lanes_[lane];
         const auto used = static_cast<std::size_t>(w.cursor - begin_[lane]);
         if (w.records != 0) {
-            out_[lane].commit(used);
+            // One branch per chunk when the checksum is off; on, the CRC of
+            // the records goes in the room make_room() kept after them.
+            if (trailer_ != 0) wire::write_checksum_trailer(begin_[lane], used);
+            out_[lane].commit(used + trailer_);
             committed_records_ += w.records;
             committed_bytes_ += used;
             ++chunks_;
@@ -266,8 +274,8 @@ private:
         return b;
     }
 
-    void deliver(std::vector<std::byte>& b) {
-        rt_.deliver(std::span<const std::byte>(b.data(), b.size()), router_name_.c_str());
+    void deliver(std::vector<std::byte>& b, std::uint32_t ring) {
+        rt_.deliver(std::span<const std::byte>(b.data(), b.size()), inbound_name_[ring].c_str());
         if (free_.size() < 16) free_.push_back(std::move(b));
     }
 
@@ -286,7 +294,9 @@ private:
     std::vector<wire::window> lanes_;
     std::vector<std::byte*> begin_;
     std::vector<std::uint32_t> lane_of_;
-    std::deque<std::vector<std::byte>> queued_;
+    std::deque<std::pair<std::vector<std::byte>, std::uint32_t>> queued_;  ///< chunk, inbound ring it came from
+    std::vector<std::string> inbound_name_;  ///< per inbound ring, for messages
+    std::size_t trailer_ = 0;                ///< checksum trailer bytes after each outbound chunk's records
     std::vector<std::vector<std::byte>> free_;
     std::uint64_t committed_records_ = 0, committed_bytes_ = 0, chunks_ = 0;
     std::uint64_t flush_barrier_ = 0, flush_idle_ = 0, waits_ = 0;

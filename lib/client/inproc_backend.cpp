@@ -30,7 +30,7 @@ public:
           rank_(static_cast<std::uint32_t>(rt.rank())),
           worker_("buddy rank " + std::to_string(rt.rank()), eager_limit(rt.settings())),
           aggregator_(engine::aggregator_settings{rt.settings().granularity, rt.settings().depth, rt.job(),
-                                                  static_cast<std::uint32_t>(rt.rank())},
+                                                  static_cast<std::uint32_t>(rt.rank()), rt.settings().checksum},
                       static_cast<std::uint32_t>(rt.size())),
           receiver_(worker_, aggregator_.pool().as_source()),
           peers_(static_cast<std::size_t>(rt.size())),

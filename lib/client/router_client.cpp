@@ -27,7 +27,7 @@ router_client::router_client(runtime& rt, std::string socket_path, unsigned loca
         try {
             channel_ = ctl::unix_channel::connect(socket_path_);
         } catch (const ctl::control_error& e) {
-            throw config_error(std::string("buddy: router ") + e.what());
+            throw config_error(std::string("buddy: router socket: ") + e.what());
         }
         if (channel_) {
             if (hello(local_index)) return;
@@ -107,6 +107,7 @@ bool router_client::hello(unsigned local_index) {
     h.depth = cfg.depth;
     const int cpu = sched_getcpu();
     h.numa_node = (numa_available() >= 0 && cpu >= 0) ? numa_node_of_cpu(cpu) : -1;
+    h.flags = cfg.checksum ? ctl::hello_flag_checksum : 0;
     ctl::writer w(ctl::type::hello);
     w.put(h);
     ctl::reader r = request(w.done(), ctl::type::hello_reply, true);

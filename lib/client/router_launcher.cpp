@@ -15,6 +15,8 @@
 #include <cstring>
 #include <vector>
 
+#include "buddy/control/node_paths.hpp"
+#include "buddy/control/unix_channel.hpp"
 #include "buddy/launch/router_binary.hpp"
 
 namespace buddy::detail {
@@ -53,6 +55,12 @@ std::string start_router(runtime& rt, const std::string& socket_path, unsigned i
     // The socket's directory (0700) must exist for the log.
     const std::string dir = dir_of(socket_path);
     ::mkdir(dir.c_str(), 0700);
+    // The router would refuse it too, but only in its log: say why here, at once.
+    if (std::string why = control::socket_dir_refusal(dir, socket_path == control::default_socket_path(
+                                                                           static_cast<unsigned>(getuid()),
+                                                                           control::this_host(), index));
+        !why.empty())
+        rt.fatal("cannot start a buddy-router for " + socket_path + ": " + why);
     const pid_t child = ::fork();
     if (child < 0) rt.fatal(std::string("fork for buddy-router failed: ") + std::strerror(errno));
     if (child == 0) {

@@ -201,6 +201,8 @@ const knob the_table[] = {
                                     "ranks and routers fit the cores and the node was otherwise idle at start)"),
                  "auto, spin or yield"),
     entry<bool_member<&config::verbose>>("verbose", form::boolean, "boolean", "print the settings in force at start"),
+    entry<bool_member<&config::checksum>>("checksum", form::boolean, "boolean",
+                                          "CRC-32C over every batch and ring chunk, verified at every hop; corruption fails the job"),
 };
 
 std::string upper_with_underscores(std::string_view name) {

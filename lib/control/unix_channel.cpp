@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace buddy::control {
@@ -35,7 +36,50 @@ sockaddr_un address_of(const std::string& path) {
     return a;
 }
 
+std::string mode_text(mode_t m) {
+    char b[8];
+    std::snprintf(b, sizeof b, "%04o", static_cast<unsigned>(m & 07777));
+    return b;
+}
+
+const char* kind_of(mode_t m) {
+    if (S_ISREG(m)) return "a regular file";
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISLNK(m)) return "a symbolic link";
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISCHR(m) || S_ISBLK(m)) return "a device";
+    return "not a socket";
+}
+
+// What stands at a socket path that is not ours to use (empty: nothing, or
+// a socket of this user).  lstat: a link is refused, never followed.
+std::string socket_path_refusal(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return {};
+    if (!S_ISSOCK(st.st_mode))
+        return "refusing " + path + ": it is " + kind_of(st.st_mode) + ", not a socket (remove it yourself if it is stale)";
+    if (st.st_uid != ::getuid())
+        return "refusing " + path + ": the socket belongs to uid " + std::to_string(st.st_uid) + ", not to this user (uid " +
+               std::to_string(::getuid()) + ")";
+    return {};
+}
+
 }  // namespace
+
+std::string socket_dir_refusal(const std::string& dir, bool private_dir) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return "cannot use " + dir + ": " + std::strerror(errno);
+    if (!S_ISDIR(st.st_mode)) return "refusing " + dir + ": not a directory";
+    if (st.st_uid != ::getuid())
+        return "refusing " + dir + ": it belongs to uid " + std::to_string(st.st_uid) + ", not to this user (uid " +
+               std::to_string(::getuid()) + "); the router's socket needs a directory of its own user";
+    if ((st.st_mode & 022) != 0)
+        return "refusing " + dir + ": mode " + mode_text(st.st_mode) +
+               " lets other users create or replace files in it (use mode 0700)";
+    if (private_dir && (st.st_mode & 077) != 0)
+        return "refusing " + dir + ": mode " + mode_text(st.st_mode) + ", it must be 0700";
+    return {};
+}
 
 unix_channel::~unix_channel() { ::close(fd_); }
 
@@ -44,8 +88,24 @@ std::unique_ptr<unix_channel> unix_channel::connect(const std::string& path) {
     const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (fd < 0) return nullptr;
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+        const int err = errno;
         ::close(fd);
+        // Permission denied is an answer, not "no router yet": say so at once
+        // rather than wait for a router that can never be reached.
+        if (err == EACCES || err == EPERM)
+            throw control_error("cannot connect to " + path + ": " + std::strerror(err) +
+                                " (the socket or its directory belongs to another user)");
+        if (std::string why = socket_path_refusal(path); !why.empty()) throw control_error(why);
         return nullptr;
+    }
+    // The other way round from the listener's check: a rank talks only to a
+    // router of its own user (a socket planted by someone else is refused).
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != ::getuid()) {
+        ::close(fd);
+        throw control_error("refusing the router at " + path + ": it runs as uid " + std::to_string(cred.uid) +
+                            ", not as this user (uid " + std::to_string(::getuid()) + ")");
     }
     return std::make_unique<unix_channel>(fd);
 }
@@ -119,14 +179,16 @@ unix_listener::unix_listener(std::string path, bool private_dir) : path_(std::mo
             const std::string dir = path_.substr(0, slash);
             if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
                 throw control_error("cannot create " + dir + ": " + std::strerror(errno));
-            struct stat st {};
-            if (private_dir && ::stat(dir.c_str(), &st) == 0 && (st.st_uid != ::getuid() || (st.st_mode & 077) != 0))
-                throw control_error("refusing " + dir + ": it must belong to this user with mode 0700");
+            if (std::string why = socket_dir_refusal(dir, private_dir); !why.empty()) throw control_error(why);
         }
+        // Only a stale socket of ours may be replaced: anything else at the
+        // path (a file someone keeps there, another user's socket) is refused
+        // untouched.
+        if (std::string why = socket_path_refusal(path_); !why.empty()) throw control_error(why);
         // One listener per socket: whoever holds the lock owns the path, so a
         // socket file found there without the lock is stale and can go.
         const std::string lock_path = path_ + ".lock";
-        lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
             throw control_error("another buddy-router already serves " + path_);
         ::unlink(path_.c_str());

@@ -113,6 +113,12 @@ shm_segment shm_segment::open(const std::string& name) {
     fd_guard guard{fd};
     struct stat st {};
     if (::fstat(fd, &st) != 0) fail(errno, name, "fstat");
+    // Segments are 0600 and this user's (create()); anything else was not made
+    // by a router of ours and is not mapped.
+    if (st.st_uid != ::geteuid())
+        fail(EPERM, name, ("open (the segment belongs to uid " + std::to_string(st.st_uid) + ", not to this user)").c_str());
+    if ((st.st_mode & 077) != 0)
+        fail(EPERM, name, "open (the segment is accessible to other users; ours are mode 0600)");
     if (st.st_size <= 0) fail(EINVAL, name, "open (segment has size 0: its creator has not sized it yet)");
     const auto bytes = static_cast<std::size_t>(st.st_size);
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -5,6 +5,9 @@
 # from 64 B to 1 MiB and depths 1 to 8.  Two comms at small batches is what
 # used to stall (a wait in one comm did not drain the other).  --corrupt must
 # fail.  SOAK_SECONDS (default: a short matrix) bounds nothing but the size.
+# Half the matrix (depth 8, and the largest messages) runs with the payload
+# checksum on (BUDDY_CHECKSUM=1): sealed and verified at every hop, nothing
+# may fail it.
 source "$(dirname "$0")/lib.sh"
 
 EXE="$APPS/soak"
@@ -31,13 +34,14 @@ trap 'rm -f "$LOG"' EXIT
 for placement in $placements; do
     for g in 64 4K 1M; do
         for depth in 1 8; do
-            run_soak "soak $placement, 4 ranks, granularity $g, depth $depth" 4 \
-                BUDDY_PLACEMENT="$placement" BUDDY_GRANULARITY="$g" BUDDY_DEPTH="$depth" -- \
+            sum=$(( depth == 8 ? 1 : 0 ))
+            run_soak "soak $placement, 4 ranks, granularity $g, depth $depth, checksum $sum" 4 \
+                BUDDY_PLACEMENT="$placement" BUDDY_GRANULARITY="$g" BUDDY_DEPTH="$depth" BUDDY_CHECKSUM="$sum" -- \
                 --messages "$MESSAGES" --phases 2 --max-size 16384
         done
     done
-    run_soak "soak $placement, 3 ranks, messages up to the 1 MiB maximum" 3 \
-        BUDDY_PLACEMENT="$placement" BUDDY_GRANULARITY=4K -- --messages 200 --phases 2
+    run_soak "soak $placement, 3 ranks, messages up to the 1 MiB maximum, checksum on" 3 \
+        BUDDY_PLACEMENT="$placement" BUDDY_GRANULARITY=4K BUDDY_CHECKSUM=1 -- --messages 200 --phases 2
 done
 expect_corrupt_fails "soak" run_mpi 60 2 "$EXE" --json --messages 100 --corrupt
 echo "ok: soak"

@@ -46,10 +46,25 @@ void send(rank_side& r, std::uint32_t dest, std::uint64_t first, std::size_t n) 
     r.p.commit(n * 16);
 }
 
+// The same, sealed as a rank with BUDDY_CHECKSUM=1 seals it: a trailer after the records.
+void send_sealed(rank_side& r, std::uint32_t dest, std::uint64_t first, std::size_t n) {
+    std::size_t granted = 0;
+    std::byte* p = r.p.try_reserve(n * 16 + 8, n * 16 + 8, granted);
+    REQUIRE(p != nullptr);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::byte* body = wire::write_header(p + i * 16, dest, 7, 8);
+        const std::uint64_t v = first + i;
+        std::memcpy(body, &v, 8);
+    }
+    wire::write_checksum_trailer(p, n * 16);
+    r.p.commit(n * 16 + 8);
+}
+
 // Drains a rank's inbound ring: every chunk must be a valid batch for it.
-std::vector<std::uint64_t> receive(rank_side& r, std::uint32_t rank, std::uint32_t ranks) {
+std::vector<std::uint64_t> receive(rank_side& r, std::uint32_t rank, std::uint32_t ranks,
+                                   std::uint64_t job = job_id, bool sealed = false) {
     std::vector<std::uint64_t> got;
-    wire::batch_limits lim{job_id, ranks, 0, wire::max_payload_bytes, rank};
+    wire::batch_limits lim{job, ranks, 0, wire::max_payload_bytes, rank};
     for (auto c = r.c.front(); c.data() != nullptr; c = r.c.front()) {
         const wire::parse_result res = wire::for_each_checked_record(
             c, lim, [&](const wire::record_header&, const std::byte* payload, std::size_t bytes) {
@@ -59,6 +74,7 @@ std::vector<std::uint64_t> receive(rank_side& r, std::uint32_t rank, std::uint32
                 got.push_back(v);
             });
         REQUIRE_MESSAGE(res, wire::describe(res));
+        CHECK(((res.header.flags & wire::batch_flag_checksum) != 0) == sealed);
         r.c.pop();
     }
     return got;
@@ -244,6 +260,103 @@ TEST_CASE("records in transit: A sends rank 2's records through B, which forward
     CHECK(b.counters().records_transit == sent2);  // its transit record did not move either
     for (int k = 0; k < 50; ++k) pass();
     CHECK(got2.size() == sent2);
+    ep.close(rogue, 1.0);
+}
+
+TEST_CASE("checksum on: sealed chunks go through, resealed per batch; a damaged payload fails only its job") {
+    router::forwarder f(0, "test router");
+    rank_side a[2], b[2];
+    constexpr std::uint64_t job_b = 0x5678;
+    auto ha = std::make_shared<router::job_health>(), hb = std::make_shared<router::job_health>();
+    router::job_settings sa{job_id, 2, 256, 4, 1024, true}, sb{job_b, 2, 256, 4, 1024, true};
+    f.add_job(sa, table_for({0, 0}, 0, {&f}), ha, {{0, a[0].out.mem, a[0].in.mem}, {1, a[1].out.mem, a[1].in.mem}});
+    f.add_job(sb, table_for({0, 0}, 0, {&f}), hb, {{0, b[0].out.mem, b[0].in.mem}, {1, b[1].out.mem, b[1].in.mem}});
+    std::vector<std::uint64_t> got_a, got_b;
+    auto pass = [&] {
+        f.step();
+        for (auto v : receive(a[1], 1, 2, job_id, true)) got_a.push_back(v);
+        for (auto v : receive(b[1], 1, 2, job_b, true)) got_b.push_back(v);
+    };
+    for (int round = 0; round < 20; ++round) {
+        send_sealed(a[0], 1, round * 10, 10);
+        send_sealed(b[0], 1, 1000 + round * 10, 10);
+        pass();
+    }
+    for (int k = 0; k < 5; ++k) pass();
+    CHECK(got_a.size() == 200);
+    CHECK(got_b.size() == 200);
+    CHECK_FALSE(ha->failed.load());
+
+    // One payload byte of job B's next chunk changed after it was sealed (in
+    // the ring, as a stray write would): the chunk is dropped whole, counted,
+    // the job fails naming the ring; job A goes on.
+    std::size_t granted = 0;
+    std::byte* p = b[0].p.try_reserve(16 * 4 + 8, 16 * 4 + 8, granted);
+    REQUIRE(p != nullptr);
+    for (int i = 0; i < 4; ++i) std::memset(wire::write_header(p + i * 16, 1, 7, 8), i, 8);
+    wire::write_checksum_trailer(p, 64);
+    p[16 + 8] ^= std::byte{1};  // the second record's payload
+    b[0].p.commit(72);
+    const auto bad_before = f.counters().bad_records;
+    send_sealed(a[0], 1, 5000, 10);
+    for (int k = 0; k < 5; ++k) pass();
+    CHECK(f.counters().bad_records == bad_before + 1);
+    CHECK(f.job_counters(job_b).bad_records == 1);
+    CHECK(f.job_counters(job_id).bad_records == 0);
+    REQUIRE(hb->failed.load());
+    CHECK(hb->reason().find("outbound ring of rank 0") != std::string::npos);
+    CHECK(hb->reason().find("checksum does not match") != std::string::npos);
+    CHECK(got_b.size() == 200);  // none of the damaged chunk's records was delivered
+    CHECK_FALSE(ha->failed.load());
+    CHECK(got_a.size() == 210);
+}
+
+TEST_CASE("two jobs on one router: a rank reaches only its own job's ranks; a batch only its job's") {
+    router::forwarder f(0, "test router");
+    rank_side a[2], b;
+    constexpr std::uint64_t job_b = 0x5678;
+    auto ha = std::make_shared<router::job_health>(), hb = std::make_shared<router::job_health>();
+    f.add_job(router::job_settings{job_id, 2, 256, 4, 1024}, table_for({0, 0}, 0, {&f}), ha,
+              {{0, a[0].out.mem, a[0].in.mem}, {1, a[1].out.mem, a[1].in.mem}});
+    f.add_job(router::job_settings{job_b, 1, 256, 4, 1024}, table_for({0}, 0, {&f}), hb, {{0, b.out.mem, b.in.mem}});
+    // Job B's only rank writes records for rank 1: job A has a rank 1 on this
+    // router, job B has none.  Its ring is bound to job B, so the record is
+    // outside its job: refused, and it never reaches job A's rank 1.
+    send(b, 1, 77, 3);
+    send(a[0], 1, 0, 5);
+    for (int k = 0; k < 5; ++k) f.step();
+    CHECK(receive(a[1], 1, 2).size() == 5);
+    REQUIRE(hb->failed.load());
+    CHECK(hb->reason().find("malformed record") != std::string::npos);
+    CHECK(f.job_counters(job_b).bad_records == 1);
+    CHECK_FALSE(ha->failed.load());
+
+    // A batch from the network is charged to the job its header names and is
+    // checked against that job only: job B's id with job A's rank 1 is refused.
+    transport::worker rogue("rogue");
+    transport::endpoint ep(rogue, std::span<const std::byte>(f.address()), "test router",
+                           transport::endpoint::failure_detection::by_caller);
+    std::vector<std::byte> forged(wire::batch_header_bytes + 16);
+    wire::write_batch_header(forged.data(), job_b, 0, 1, 16);
+    std::memset(wire::write_header(forged.data() + wire::batch_header_bytes, 1, 7, 8), 0, 8);
+    // And an id no job here has: dropped and counted in the router's totals.
+    std::vector<std::byte> stray = forged;
+    const std::uint64_t nobody = 0x9999;
+    std::memcpy(stray.data() + 8, &nobody, 8);
+    transport::send_ticket ticket{[](void*, ucs_status_t) {}, nullptr};
+    transport::send_batch(ep, forged.data(), forged.size(), &ticket);
+    transport::send_batch(ep, stray.data(), stray.size(), &ticket);
+    step_until(
+        [&] {
+            rogue.progress();
+            f.step();
+        },
+        [&] { return f.counters().bad_batches >= 2; });
+    CHECK(f.job_counters(job_b).bad_batches == 1);
+    CHECK(f.job_counters(job_id).bad_batches == 0);
+    CHECK(f.counters().bad_batches == 2);
+    CHECK(receive(a[1], 1, 2).empty());
+    CHECK_FALSE(ha->failed.load());
     ep.close(rogue, 1.0);
 }
 

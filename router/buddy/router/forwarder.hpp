@@ -47,6 +47,7 @@ struct job_settings {
     std::size_t granularity = 32 * 1024;
     std::uint32_t depth = 4;
     std::size_t max_message = 1024 * 1024;
+    bool checksum = false;           ///< BUDDY_CHECKSUM: outbound chunks end with a trailer; seal what we write
 };
 
 /// The job's routing table, as the ranks handed it over; immutable once made.
@@ -178,11 +179,13 @@ private:
         transport::received_batch rb;
         job_state* job;
         std::size_t offset;  ///< where the records not yet distributed start (from the batch's start)
+        std::size_t end;     ///< where the records end (a checksum trailer may follow)
     };
 
     // Forwards records of the slot's outbound ring; false if it stopped on a full target.
     bool forward(local_rank& s, bool& moved);
     bool forward_chunk(local_rank& s);
+    bool open_sealed_chunk(local_rank& s);
     bool make_room(job_state& j, std::uint32_t dest, std::size_t bytes);
     bool make_room_local(local_rank& s, std::size_t bytes);
     void commit_inbound(local_rank& s);

@@ -43,7 +43,7 @@
 namespace buddy::control {
 
 inline constexpr std::uint32_t magic = 0x4C544442;  // "BDTL" read little-endian
-inline constexpr std::uint16_t version = 2;  // 2: names of 128 bytes (they carry the host name)
+inline constexpr std::uint16_t version = 3;  // 2: names of 128 bytes (they carry the host name); 3: hello flags
 /// Largest message either side accepts (tables of big jobs fit comfortably).
 inline constexpr std::size_t max_message_bytes = 1u << 20;
 /// Fixed size of segment and node names in messages (NUL-padded): a host name
@@ -86,7 +86,11 @@ struct hello {
     std::uint64_t max_message;  ///< the job's largest payload
     std::uint32_t depth;        ///< batches in flight per next hop
     std::int32_t numa_node;     ///< the rank's NUMA node (its inbound rings go there), -1: unknown
+    std::uint32_t flags;        ///< hello_flag_*; other bits must be 0
+    std::uint32_t reserved;     ///< 0
 };
+/// The job seals batches and ring chunks with a CRC-32C (BUDDY_CHECKSUM).
+inline constexpr std::uint32_t hello_flag_checksum = 1;
 
 struct hello_reply {
     std::uint64_t instance;  ///< random id of this router process (tells routers apart)

@@ -15,6 +15,11 @@
 
 namespace buddy::control {
 
+/// Why `dir` may not hold a router socket (empty: it may): it must be a
+/// directory of this user that no other user can write to; `private_dir`
+/// (the default location under the shared /tmp) also wants mode 0700.
+std::string socket_dir_refusal(const std::string& dir, bool private_dir);
+
 class unix_channel final : public channel {
 public:
     /// Takes ownership of a connected SOCK_SEQPACKET socket.
@@ -22,7 +27,10 @@ public:
     ~unix_channel() override;
 
     /// Connects to the listener at `path`; null when none listens there.
-    /// Throws control_error when `path` cannot be a Unix socket address.
+    /// Throws control_error when `path` cannot be a Unix socket address, when
+    /// connecting is not permitted (another user's socket or directory), when
+    /// something other than a socket stands there, or when the listener runs
+    /// as another user (SO_PEERCRED).
     static std::unique_ptr<unix_channel> connect(const std::string& path);
 
     [[nodiscard]] bool send(std::span<const std::byte> message, clock::time_point deadline) override;
@@ -37,8 +45,10 @@ private:
 class unix_listener final : public listener {
 public:
     /// Listens on `path` (mode 0600), creating its directory (mode 0700).
-    /// `private_dir`: also refuse a directory that is not this user's with
-    /// mode 0700 (for the default, shared /tmp location).  One listener per
+    /// Refuses (socket_dir_refusal) a directory of another user or one other
+    /// users may write to; `private_dir`: also one that is not mode 0700 (the
+    /// default, shared /tmp location).  Refuses, and leaves alone, anything
+    /// at `path` but a stale socket of this user.  One listener per
     /// path: `path.lock` stays locked while it lives.  Throws control_error.
     unix_listener(std::string path, bool private_dir);
     /// Stops listening and removes the socket.

@@ -37,6 +37,7 @@ struct aggregator_settings {
     std::uint32_t depth = 4;              ///< batches in flight per hop
     std::uint64_t job = 0;
     std::uint32_t source = 0;             ///< written into batch headers
+    bool checksum = false;                ///< seal every batch with a CRC-32C trailer (BUDDY_CHECKSUM)
 };
 
 struct aggregator_counters {
@@ -54,7 +55,7 @@ class aggregator {
 public:
     aggregator(const aggregator_settings& s, std::uint32_t hops)
         : settings_(s),
-          pool_(wire::batch_header_bytes + s.granularity),
+          pool_(wire::batch_header_bytes + s.granularity + wire::trailer_bytes(s.checksum)),
           windows_(hops),
           open_(hops, nullptr),
           in_flight_(hops, 0) {}
@@ -129,10 +130,11 @@ public:
         counters_.records_sent += records;
         counters_.record_bytes_sent += used;
 
-        wire::write_batch_header(b->data(), settings_.job, settings_.source, records, used);
+        // The window stopped short of the trailer's room (open()): one branch
+        // per batch when the checksum is off.
+        b->bytes = wire::finish_batch(b->data(), settings_.job, settings_.source, records, used, settings_.checksum);
         b->hop = hop;
         b->records = records;
-        b->bytes = wire::batch_header_bytes + used;
 
         while (in_flight_[hop] >= settings_.depth) {
             ++counters_.credit_waits;
@@ -178,7 +180,7 @@ private:
 
     void open(std::uint32_t hop, std::size_t record_bytes) {
         const std::size_t body = std::max(settings_.granularity, record_bytes);
-        batch_buffer* b = pool_.acquire(wire::batch_header_bytes + body);
+        batch_buffer* b = pool_.acquire(wire::batch_header_bytes + body + wire::trailer_bytes(settings_.checksum));
         open_[hop] = b;
         windows_[hop] = wire::window{records_begin(b), records_begin(b) + body, 0};
     }

@@ -6,6 +6,13 @@
 // traffic), the sender, and how many records and bytes follow.  A receiver
 // validates the whole batch with parse_batch() before it delivers any record, so
 // a malformed batch from the network is refused whole and changes nothing.
+//
+// With the checksum on (BUDDY_CHECKSUM=1) the writer sets batch_flag_checksum
+// and appends a checksum_trailer after the records: the CRC-32C of the header
+// and the records.  `bytes` still counts the records only.  The receiver
+// verifies it with the header, before any record is looked at.  The flag makes
+// a batch self-describing; a flag flipped by damage is caught too (the
+// trailer's 8 bytes then disagree with `bytes`).
 #pragma once
 
 #include <cstddef>
@@ -15,6 +22,7 @@
 #include <string>
 
 #include "buddy/detail/record.hpp"
+#include "buddy/wire/checksum.hpp"
 #include "buddy/wire/record_cursor.hpp"
 
 namespace buddy::wire {
@@ -25,7 +33,7 @@ inline constexpr std::uint16_t batch_version = 1;
 struct batch_header {
     std::uint32_t magic;
     std::uint16_t version;
-    std::uint16_t flags;    ///< reserved, must be 0
+    std::uint16_t flags;    ///< 0, or batch_flag_checksum; other bits reserved (must be 0)
     std::uint64_t job;      ///< job id the batch belongs to
     std::uint32_t source;   ///< sending rank (inproc) or router id (host, dpu)
     std::uint32_t records;  ///< number of records that follow
@@ -35,6 +43,8 @@ static_assert(sizeof(batch_header) == 32);
 static_assert(sizeof(batch_header) % record_alignment == 0);
 
 inline constexpr std::size_t batch_header_bytes = sizeof(batch_header);
+/// The records are followed by a checksum_trailer over header and records.
+inline constexpr std::uint16_t batch_flag_checksum = 1;
 
 /// What a receiver accepts; fixed per job (and per router hop): the job, and
 /// what each record may hold.
@@ -54,7 +64,7 @@ struct parse_result {
     std::size_t offset = 0;       ///< byte offset of the offending field or record
     std::uint64_t value = 0;      ///< the offending value (dest, handler, size, ...)
     batch_header header{};        ///< valid when error == ok
-    std::span<const std::byte> records;  ///< valid when error == ok
+    std::span<const std::byte> records;  ///< valid when error == ok: the records, without any trailer
 
     explicit operator bool() const noexcept { return error == parse_errc::ok; }
 };
@@ -68,7 +78,8 @@ inline parse_result batch_error(const record_error& e) noexcept {
     return r;
 }
 
-/// Checks the batch header alone: magic, version, flags, job and length.
+/// Checks the batch header alone: magic, version, flags, job and length, and
+/// (flag set) the checksum of the whole batch: once per batch, not per record.
 parse_result parse_batch_header(std::span<const std::byte> buffer, const batch_limits& limits) noexcept;
 
 /// Walks a batch, checking every record before visiting it, and stops at the
@@ -81,7 +92,7 @@ inline parse_result for_each_checked_record(std::span<const std::byte> buffer, c
                                             Fn&& fn) {
     parse_result r = parse_batch_header(buffer, limits);
     if (!r) return r;
-    record_cursor cursor(buffer, limits.records(), batch_header_bytes);
+    record_cursor cursor(buffer.first(batch_header_bytes + r.records.size()), limits.records(), batch_header_bytes);
     std::uint64_t count = 0;
     for (record_view v; cursor.next(v); ++count) fn(v.header, v.payload, v.payload_bytes);
     const record_error& e = cursor.error();
@@ -114,6 +125,23 @@ inline void write_batch_header(std::byte* buffer, std::uint64_t job, std::uint32
                                std::uint32_t records, std::uint64_t bytes) noexcept {
     const batch_header h{batch_magic, batch_version, 0, job, source, records, bytes};
     std::memcpy(buffer, &h, sizeof h);
+}
+
+/// Bytes a batch writer keeps free after the records for the trailer.
+constexpr std::size_t trailer_bytes(bool checksum) noexcept { return checksum ? checksum_trailer_bytes : 0; }
+
+/// Writes the header and, with `checksum`, the flag and the trailer after the
+/// `bytes` record bytes (the caller kept checksum_trailer_bytes free there).
+/// Returns the batch's whole size.  One branch per batch when the checksum is off.
+inline std::size_t finish_batch(std::byte* buffer, std::uint64_t job, std::uint32_t source, std::uint32_t records,
+                                std::uint64_t bytes, bool checksum) noexcept {
+    const batch_header h{batch_magic, batch_version, checksum ? batch_flag_checksum : std::uint16_t{0}, job, source,
+                         records, bytes};
+    std::memcpy(buffer, &h, sizeof h);
+    const std::size_t body = batch_header_bytes + static_cast<std::size_t>(bytes);
+    if (!checksum) return body;
+    write_checksum_trailer(buffer, body);
+    return body + checksum_trailer_bytes;
 }
 
 }  // namespace buddy::wire

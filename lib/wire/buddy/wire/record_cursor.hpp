@@ -32,6 +32,7 @@ enum class parse_errc {
     bad_destination,    ///< dest outside the job, or not the rank the batch was delivered to
     unknown_handler,    ///< handler id outside this binary's registry
     count_mismatch,     ///< header's record count disagrees with the records
+    bad_checksum,       ///< a checksummed batch or chunk whose CRC-32C disagrees with its bytes
 };
 
 /// What a checked cursor accepts in one record.

@@ -112,6 +112,17 @@ struct placement_member {
     static std::string get(const config& c) { return std::string(to_string(c.where)); }
 };
 
+struct route_member {
+    static void set(config& c, std::string_view t, const knob& k, std::string_view spelled) {
+        if (t == "direct") c.route = routing::direct;
+        else if (t == "mesh2d") c.route = routing::mesh2d;
+        else
+            throw config_error("buddy: unknown " + std::string(k.name) + " '" + std::string(t) + "': expected " +
+                               std::string(k.choices) + " (" + std::string(spelled) + ")");
+    }
+    static std::string get(const config& c) { return std::string(to_string(c.route)); }
+};
+
 template <typename M>
 constexpr knob entry(std::string_view name, form kind, std::string_view unit, std::string_view description) {
     knob k{};
@@ -156,6 +167,9 @@ constexpr knob power_of_two(knob k) {
 const knob the_table[] = {
     with_choices(entry<placement_member>("placement", form::choice, "placement", "where routing runs"),
                  "inproc, host or dpu"),
+    with_choices(entry<route_member>("route", form::choice, "route",
+                                     "next hops between routers (inproc: ranks); see docs/routing.md"),
+                 "direct or mesh2d"),
     ranged<bytes_member<&config::granularity>>("granularity", form::bytes, "bytes", kr::granularity_min,
                                                kr::granularity_max, "batch size: a batch is sent once it holds this much"),
     ranged<count_member<&config::depth>>("depth", form::count, "batches", kr::depth_min, kr::depth_max,

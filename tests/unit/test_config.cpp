@@ -102,6 +102,13 @@ TEST_CASE("bad values for every kind of knob are refused") {
         CHECK(error_of([] { config::from_env(); }).find("inproc, host or dpu") != std::string::npos);
     }
     {
+        env_guard g("BUDDY_ROUTE", "torus");
+        const std::string e = error_of([] { config::from_env(); });
+        CHECK(e.find("'torus'") != std::string::npos);
+        CHECK(e.find("direct or mesh2d") != std::string::npos);
+        CHECK(e.find("BUDDY_ROUTE") != std::string::npos);
+    }
+    {
         env_guard g("BUDDY_DEPTH", "0");
         config c = config::from_env();
         CHECK(error_of([&] { c.validate(); }).find("depth") != std::string::npos);
@@ -159,7 +166,7 @@ namespace {
 // A valid value other than the default, as text `set` accepts and `get` returns.
 std::string sample(const knobs::knob& k) {
     switch (k.kind) {
-        case knobs::form::choice: return "host";
+        case knobs::form::choice: return k.name == "route" ? "mesh2d" : "host";
         case knobs::form::bytes: return knobs::format_bytes(k.max);
         case knobs::form::count: return std::to_string(k.max);
         case knobs::form::seconds: return "2.5";
@@ -187,7 +194,7 @@ struct argv_of {
 }  // namespace
 
 TEST_CASE("every knob has a name, unit, default, accepted form and description") {
-    REQUIRE(knobs::table().size() == 13);
+    REQUIRE(knobs::table().size() == 14);
     const config defaults;
     for (const knobs::knob& k : knobs::table()) {
         CAPTURE(k.name);

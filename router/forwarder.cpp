@@ -52,6 +52,8 @@ void forwarder::add_job(const job_settings& s, std::shared_ptr<const job_table> 
     j->record_limits = j->limits.records();
     // The next hop of every destination this router does not serve, once, so
     // that the per-record path is one table lookup whatever the scheme.
+    j->scheme = scheme;
+    j->via_here.resize(routers);
     const engine::route route(j->table->rank_to_router, routers, scheme);
     for (std::uint32_t d = 0; d < s.size; ++d) {
         if (route.serves(j->table->self, d)) continue;
@@ -340,15 +342,37 @@ bool forwarder::receive() {
         job_state& j = *it->second;
         count(j, &router_counters::batches_received);
         count(j, &router_counters::batch_bytes_received, rb.bytes);
+        // The batch names the router that sent it: one of the job's, not this
+        // one.  UCX does not authenticate a sender, so this and the route
+        // check below are what stands between the job and a forged batch that
+        // is well formed: it catches a wrong or made-up source, and records
+        // that the route would never send from that source through here.
+        const auto routers = static_cast<std::uint32_t>(j.table->routers.size());
+        if (h.source >= routers || h.source == j.table->self) {
+            bad_input(j,
+                      "dropped a forged or misrouted batch from the network: it claims to come from router " +
+                          std::to_string(h.source) +
+                          (h.source == j.table->self ? " (this router itself)"
+                                                     : ", but the job has " + std::to_string(routers) + " routers"),
+                      &router_counters::bad_batches);
+            receiver_.release(rb);
+            continue;
+        }
+        const std::uint8_t* const from_source = via_here(j, h.source);
+        const std::uint32_t* const router_of = j.table->rank_to_router.data();
         // Check the whole batch before any record moves: a bad batch changes
         // nothing.  A record for a rank another router serves is in transit
         // and goes on to its next hop; one for a rank this router should
         // serve but does not (never attached, or left) is refused.
-        bool foreign = false;
+        bool foreign = false, off_route = false;
         std::uint32_t foreign_dest = 0;
         const wire::parse_result r = wire::for_each_checked_record(
             bytes, j.limits, [&](const wire::record_header& rh, const std::byte*, std::size_t) {
-                if (j.hop_of[rh.dest] < 0 && j.local_of[rh.dest] == nullptr && !foreign) {
+                if (foreign) return;
+                if (from_source[router_of[rh.dest]] == 0) {
+                    foreign = off_route = true;
+                    foreign_dest = rh.dest;
+                } else if (j.hop_of[rh.dest] < 0 && j.local_of[rh.dest] == nullptr) {
                     foreign = true;
                     foreign_dest = rh.dest;
                 }
@@ -359,11 +383,17 @@ bool forwarder::receive() {
             const std::string link = h.source < j.table->routers.size()
                                          ? j.table->routers[h.source].name
                                          : "an unknown router (source " + std::to_string(h.source) + ")";
-            bad_input(j,
-                      "dropped a malformed batch of " + std::to_string(rb.bytes) + " bytes from " + link + ": " +
-                          (r ? "record for rank " + std::to_string(foreign_dest) + ", which is not served here"
-                             : wire::describe(r)),
-                      &router_counters::bad_batches);
+            const std::string batch = "batch of " + std::to_string(rb.bytes) + " bytes from " + link;
+            std::string why;
+            if (!r) why = "dropped a malformed " + batch + ": " + wire::describe(r);
+            else if (off_route)
+                why = "dropped a forged or misrouted " + batch + ": its record for rank " +
+                      std::to_string(foreign_dest) + " (router " + std::to_string(router_of[foreign_dest]) +
+                      ") would not pass through this router from router " + std::to_string(h.source);
+            else
+                why = "dropped a malformed " + batch + ": record for rank " + std::to_string(foreign_dest) +
+                      ", which is not served here";
+            bad_input(j, why, &router_counters::bad_batches);
             receiver_.release(rb);
             continue;
         }
@@ -385,6 +415,19 @@ bool forwarder::receive() {
         }
     }
     return moved;
+}
+
+// Made once per (job, source router), on the source's first batch: the rare
+// path, so the per-record check is one load.
+const std::uint8_t* forwarder::via_here(job_state& j, std::uint32_t source) {
+    std::vector<std::uint8_t>& row = j.via_here[source];
+    if (row.empty()) {
+        const auto routers = static_cast<std::uint32_t>(j.table->routers.size());
+        row.resize(routers, 0);
+        for (std::uint32_t t = 0; t < routers; ++t)
+            row[t] = t != source && j.scheme(source, t, routers) == j.table->self ? 1 : 0;
+    }
+    return row.data();
 }
 
 // The batch was checked whole by receive(); records go to their ranks' inbound

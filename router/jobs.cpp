@@ -114,6 +114,10 @@ void job_registry::on_table(rank_session& s, ctl::reader& r) {
     ctl::table t{};
     if (!r.get(t) || t.job != s.job || t.ranks != j.s.size || t.routers == 0 || t.routers > t.ranks)
         return reply_error(s, ctl::type::table_reply, "malformed job table");
+    if (t.route > static_cast<std::uint32_t>(routing::mesh2d) || t.zero != 0)
+        return reply_error(s, ctl::type::table_reply,
+                           "job table names route " + std::to_string(t.route) + ", which this router does not know");
+    const auto scheme = engine::scheme_of(static_cast<routing>(t.route));
     if (j.active) return reply_error(s, ctl::type::table_reply, "the job's table was already given");
     auto table = std::make_shared<job_table>();
     table->rank_to_router.resize(t.ranks);
@@ -149,13 +153,14 @@ void job_registry::on_table(rank_session& s, ctl::reader& r) {
         std::vector<forwarder::rank_rings> rings;
         for (auto& [rank, session] : j.ranks)
             rings.push_back({rank, session->rings.outbound_ring(th), session->rings.inbound_ring(th)});
-        threads_[th]->call([&](forwarder& f) { f.add_job(j.s, table, j.health, rings); });
+        threads_[th]->call([&](forwarder& f) { f.add_job(j.s, table, j.health, rings, scheme); });
     }
     j.active = true;
     send(s, ctl::writer(ctl::type::table_reply).done());
     if (verbose_)
         log("job %s: routing, %s", hex_id(s.job),
-            std::to_string(j.ranks.size()) + " local ranks, " + std::to_string(t.routers) + " routers in the job");
+            std::to_string(j.ranks.size()) + " local ranks, " + std::to_string(t.routers) + " routers in the job, route " +
+                std::string(to_string(static_cast<routing>(t.route))));
 }
 
 void job_registry::on_detach(rank_session& s) {

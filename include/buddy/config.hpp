@@ -28,6 +28,13 @@ enum class wait_policy { automatic, spin, yield };
 
 std::string_view to_string(wait_policy w) noexcept;
 
+/// How records travel between the job's routers (inproc: between ranks).
+/// direct: straight to the destination's router; mesh2d: routers on a
+/// near-square grid, along the row, then along the column (docs/routing.md).
+enum class routing { direct, mesh2d };
+
+std::string_view to_string(routing r) noexcept;
+
 /// Thrown for a bad knob value; what() names the knob, the value and the accepted range.
 class config_error : public std::invalid_argument {
 public:
@@ -47,6 +54,8 @@ std::string_view to_string(knob_source s) noexcept;
 struct config {
     /// Where routing runs.  inproc: inside each rank (the baseline).
     placement where = placement::inproc;
+    /// Next hops between routers (inproc: between ranks).
+    routing route = routing::direct;
     /// Target batch size in bytes: a batch is sent once it holds this much.
     std::size_t granularity = 32 * 1024;
     /// Batches in flight per next hop before the sender waits (pipelining depth).

@@ -28,7 +28,9 @@ namespace buddy {
     X(flush_idle, "batches", "partial batches sent by progress() when idle")                           \
     X(backpressure_waits, "waits", "times async() had to wait for room (depth or ring full)")          \
     X(barriers, "barriers", "barrier() calls, the final one at comm destruction included")             \
-    X(quiescence_rounds, "rounds", "global counting rounds spent in barrier()")
+    X(quiescence_rounds, "rounds", "global counting rounds spent in barrier()")                        \
+    X(records_transit, "records", "records that reached this rank for another rank and went on (inproc, mesh2d)") \
+    X(records_self, "records", "records this rank sent to itself, never on the network (inproc)")
 
 /// X(name, unit, description): the counters of one router thread for one job.
 #define BUDDY_ROUTER_COUNTERS(X)                                                                        \

@@ -1,7 +1,15 @@
 // Placement inproc: the engine runs inside the rank.  One lane and one hop per
 // destination rank; batches go to other ranks as UCX active messages, and
 // batches to this rank itself go straight to its delivery queue.
+//
+// Each rank is its own router, so a route with intermediate hops (mesh2d)
+// makes ranks forward records for others: a batch that arrives holding
+// records for other ranks has those copied into their next hop's open batch
+// (transit), and the records for this rank are packed to its front and
+// delivered.  With the direct route no batch can hold another rank's record,
+// and the walk is skipped entirely.
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <optional>
 #include <vector>
@@ -35,15 +43,21 @@ public:
           receiver_(worker_, aggregator_.pool().as_source()),
           peers_(static_cast<std::size_t>(rt.size())),
           lane_of_(static_cast<std::size_t>(rt.size())),
-          timeout_(rt.settings().timeout_seconds) {
+          timeout_(rt.settings().timeout_seconds),
+          transit_(rt.settings().route != routing::direct) {
         // Each rank is its own router: the lane of a destination is the
         // aggregator hop of route's next hop (with direct, the rank itself).
-        const engine::route route = engine::route::one_router_per_rank(static_cast<std::uint32_t>(rt.size()));
+        const engine::route route = engine::route::one_router_per_rank(static_cast<std::uint32_t>(rt.size()),
+                                                                       engine::scheme_of(rt.settings().route));
         for (std::uint32_t d = 0; d < lane_of_.size(); ++d) lane_of_[d] = route.next_hop(rank_, d);
+        transit_limits_.job = rt.job();
+        transit_limits_.ranks = static_cast<std::uint32_t>(rt.size());
+        transit_limits_.max_payload = rt.settings().max_message;
         exchange_addresses();
     }
 
     ~inproc_backend() override {
+        for (const waiting& w : waiting_) receiver_.release(w.rb);
         for (auto& p : peers_)
             if (p) p->close(worker_, 1.0);
     }
@@ -61,8 +75,17 @@ public:
         aggregator_.flush_all(why, l);
     }
 
-    bool has_unsent() const noexcept override { return aggregator_.any_records(); }
-    std::uint64_t messages_written() const noexcept override { return aggregator_.records_written(); }
+    bool has_unsent() const noexcept override { return aggregator_.any_records() || !waiting_.empty(); }
+    // Transit records are in the aggregator's count of records written, but
+    // they are not new messages: their origin counted them when it wrote them.
+    // Taking them out keeps the job's sum of written equal to the sum of
+    // handled once everything is delivered (runtime::barrier counts on that).
+    // transit_records_ grows in the same step that copies them into a window
+    // (pass_on, which runs no handler and reads no count meanwhile), so the
+    // difference never counts a record twice or not at all.
+    std::uint64_t messages_written() const noexcept override {
+        return aggregator_.records_written() - transit_records_;
+    }
 
     bool poll(bool run_handlers) override {
         bool moved = worker_.progress();
@@ -80,12 +103,25 @@ public:
             aggregator_.pool().release(b);
             moved = true;
         }
+        if (transit_ && !forwarding_) [[unlikely]] moved |= resume_waiting();
         for (std::size_t n = receiver_.ready(); n > 0; --n) {
             transport::received_batch rb;
             if (!receiver_.take(rb)) break;
+            moved = true;
+            if (transit_ && !forwarding_) [[unlikely]] {
+                waiting w{rb};
+                if (!pass_on(w)) {
+                    waiting_.push_back(w);
+                    continue;
+                }
+                rb = w.rb;
+                if (w.kept_records == 0 && w.offset != 0) {  // all of it went on
+                    receiver_.release(rb);
+                    continue;
+                }
+            }
             rt_.deliver(std::span<const std::byte>(rb.data, rb.bytes), source_name(rb));
             receiver_.release(rb);
-            moved = true;
         }
         return moved;
     }
@@ -93,7 +129,7 @@ public:
     void drain() override {
         const auto deadline = clock::now() + std::chrono::duration<double>(timeout_);
         unsigned idle = 0;
-        while (aggregator_.total_in_flight() > 0) {
+        while (aggregator_.total_in_flight() > 0 || !waiting_.empty()) {
             if (poll(true)) idle = 0;
             else rt_.idle_pause(idle);
             if (clock::now() > deadline) {
@@ -105,7 +141,9 @@ public:
 
     void add_counters(counters& c) const noexcept override {
         const engine::aggregator_counters& a = aggregator_.counters();
-        c.messages_sent += aggregator_.records_written();
+        c.messages_sent += messages_written();
+        c.records_transit += transit_records_;
+        c.records_self += self_records_;
         c.bytes_sent += aggregator_.record_bytes_written();
         c.batches_sent += a.batches_sent;
         c.batch_bytes_sent += a.batch_bytes_sent;
@@ -116,7 +154,8 @@ public:
     }
 
     std::string describe() const override {
-        return "engine: inproc, " + std::to_string(lane_of_.size()) + " hops, UCX active messages";
+        return "engine: inproc, " + std::to_string(lane_of_.size()) + " hops, route " +
+               std::string(to_string(rt_.settings().route)) + ", UCX active messages";
     }
 
 private:
@@ -170,6 +209,7 @@ private:
 
     void send(engine::batch_buffer* b) {
         if (b->hop == rank_) {
+            self_records_ += b->records;
             self_queue_.push_back(b);  // credited when its delivery starts
             return;
         }
@@ -184,8 +224,110 @@ private:
         if (st == transport::send_state::completed) aggregator_.completed(b);
         // Give arrived batches a turn once per batch sent: keeps received data
         // from piling up while this rank only sends, at a cost spread over a
-        // whole batch of records.
-        poll(rt_.handlers_allowed());
+        // whole batch of records.  Not while passing transit records on: that
+        // walk holds a batch half done, and must not recurse into the next.
+        if (!forwarding_) poll(rt_.handlers_allowed());
+    }
+
+    // ------------------------------------------------------------ transit
+    //
+    // Why passing records on cannot deadlock, nor nest without bound:
+    //  - pass_on never waits.  A transit record goes into its next hop's open
+    //    batch; when that batch is full it is sent only if the hop has credit
+    //    (fewer than `depth` batches in flight).  Without credit the arrived
+    //    batch waits in waiting_, at the record where it stopped, and delivery
+    //    of every other arrived batch goes on past it (records are not promised
+    //    in order between a pair of ranks once they take different paths).
+    //  - Credit comes back when UCX completes a send, which needs only the
+    //    next hop's UCX progress; every wait of every rank progresses its
+    //    worker (poll) whatever its handlers do, so a waiting batch always
+    //    moves on eventually, and no rank waits on another's handling.
+    //  - While pass_on runs, forwarding_ is set: the send it may make does not
+    //    poll (which would take and walk the next arrived batch inside this
+    //    one), and a poll reached any other way skips transit, so the walk is
+    //    never re-entered.  Flushes that do wait for credit (async, barrier)
+    //    run at the rank's own level, where a nested poll is allowed.
+    //  - A waiting batch counts as unsent (has_unsent), so barrier() and
+    //    progress() keep polling until it has moved, and its records, written
+    //    at their origin but not yet handled, keep the barrier's sums apart.
+
+    struct waiting {
+        transport::received_batch rb;
+        std::size_t offset = 0;   ///< next record to look at (0: the batch was not checked yet)
+        std::size_t kept = 0;     ///< end of this rank's records, packed at the front
+        std::uint32_t kept_records = 0;
+    };
+
+    // Passes the batch's records for other ranks on to their next hops and
+    // packs this rank's own to its front.  true: w.rb now holds only this
+    // rank's records (deliver it); false: a next hop had no credit, try again later.
+    bool pass_on(waiting& w) {
+        const std::span<std::byte> all(w.rb.data, w.rb.bytes);
+        if (w.offset == 0) {
+            // The whole batch is checked first.  A bad one is delivered as it is,
+            // and deliver() ends the job naming what is wrong with it.
+            bool foreign = false;
+            const wire::parse_result r = wire::for_each_checked_record(
+                all, transit_limits_,
+                [&](const wire::record_header& h, const std::byte*, std::size_t) { foreign |= h.dest != rank_; });
+            if (!r || !foreign) return true;
+            w.offset = w.kept = wire::batch_header_bytes;
+        }
+        forwarding_ = true;
+        link l{this};
+        wire::trusted_record_cursor cursor(all, w.offset);
+        std::uint64_t passed = 0;
+        bool done = true;
+        for (wire::record_view v; cursor.next(v);) {
+            const std::uint32_t d = v.header.dest;
+            if (d == rank_) {
+                std::memmove(all.data() + w.kept, v.record, v.record_bytes);  // never forward: kept <= v.record
+                w.kept += v.record_bytes;
+                ++w.kept_records;
+                continue;
+            }
+            const std::uint32_t hop = lane_of_[d];  // never this rank: route refuses a hop to itself
+            wire::window& win = aggregator_.windows()[hop];
+            if (static_cast<std::size_t>(win.limit - win.cursor) < v.record_bytes) {
+                if (aggregator_.has_records(hop) && aggregator_.in_flight(hop) >= aggregator_.settings().depth) {
+                    w.offset = static_cast<std::size_t>(v.record - all.data());
+                    done = false;
+                    break;
+                }
+                aggregator_.make_room(hop, v.record_bytes, l);  // sends the full batch: credit is there
+            }
+            std::memcpy(win.cursor, v.record, v.record_bytes);
+            win.cursor += v.record_bytes;
+            ++win.records;
+            ++passed;
+        }
+        forwarding_ = false;
+        transit_records_ += passed;
+        if (!done) return false;
+        wire::batch_header h{};
+        std::memcpy(&h, all.data(), sizeof h);
+        wire::write_batch_header(all.data(), h.job, h.source, w.kept_records, w.kept - wire::batch_header_bytes);
+        w.rb.bytes = w.kept;
+        return true;
+    }
+
+    // Retries the batches that waited for credit, oldest first; delivers those done.
+    bool resume_waiting() {
+        bool moved = false;
+        for (std::size_t n = waiting_.size(); n > 0 && !waiting_.empty(); --n) {
+            waiting w = waiting_.front();
+            waiting_.pop_front();
+            const std::size_t before = w.offset;
+            if (!pass_on(w)) {
+                moved |= w.offset != before;
+                waiting_.push_back(w);
+                continue;
+            }
+            if (w.kept_records != 0) rt_.deliver(std::span<const std::byte>(w.rb.data, w.rb.bytes), source_name(w.rb));
+            receiver_.release(w.rb);
+            moved = true;
+        }
+        return moved;
     }
 
     void wait_for_credit(std::uint32_t hop) {
@@ -232,6 +374,12 @@ private:
     std::vector<std::byte> addresses_;
     std::vector<int> offsets_;
     double timeout_;
+    const bool transit_;             ///< the route may hand this rank records for others
+    bool forwarding_ = false;        ///< inside pass_on (see the argument above it)
+    wire::batch_limits transit_limits_;  ///< structure of arrived batches (their handlers: deliver checks)
+    std::deque<waiting> waiting_;    ///< arrived batches whose transit records wait for credit
+    std::uint64_t transit_records_ = 0;
+    std::uint64_t self_records_ = 0;     ///< records in batches to this rank itself
 };
 
 }  // namespace

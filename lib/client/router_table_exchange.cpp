@@ -56,7 +56,8 @@ job_routers exchange_router_table(runtime& rt, router_client& client) {
     if (!leader) return result;
 
     ctl::writer w(ctl::type::table);
-    w.put(ctl::table{rt.job(), job_routers, static_cast<std::uint32_t>(n)});
+    w.put(ctl::table{rt.job(), job_routers, static_cast<std::uint32_t>(n),
+                     static_cast<std::uint32_t>(rt.settings().route), 0});
     for (std::uint32_t v : rank_to_router) w.put(v);
     w.pad();
     for (int r : leader_of)

@@ -27,6 +27,14 @@ std::string_view to_string(wait_policy w) noexcept {
     return "unknown";
 }
 
+std::string_view to_string(routing r) noexcept {
+    switch (r) {
+        case routing::direct: return "direct";
+        case routing::mesh2d: return "mesh2d";
+    }
+    return "unknown";
+}
+
 std::string_view to_string(knob_source s) noexcept {
     switch (s) {
         case knob_source::default_value: return "default";

@@ -100,29 +100,21 @@ struct seconds_member {
     }
 };
 
-struct placement_member {
+// A knob that takes one word: the words are the enum's to_string() names
+// (include/buddy/config.hpp), so each is spelled in one place.
+template <auto member, auto... values>
+struct choice_member {
     static void set(config& c, std::string_view t, const knob& k, std::string_view spelled) {
-        if (t == "inproc") c.where = placement::inproc;
-        else if (t == "host") c.where = placement::host;
-        else if (t == "dpu") c.where = placement::dpu;
-        else
+        const bool known = ((to_string(values) == t ? (c.*member = values, true) : false) || ...);
+        if (!known)
             throw config_error("buddy: unknown " + std::string(k.name) + " '" + std::string(t) + "': expected " +
                                std::string(k.choices) + " (" + std::string(spelled) + ")");
     }
-    static std::string get(const config& c) { return std::string(to_string(c.where)); }
+    static std::string get(const config& c) { return std::string(to_string(c.*member)); }
 };
-
-struct wait_member {
-    static void set(config& c, std::string_view t, const knob& k, std::string_view spelled) {
-        if (t == "auto") c.wait = wait_policy::automatic;
-        else if (t == "spin") c.wait = wait_policy::spin;
-        else if (t == "yield") c.wait = wait_policy::yield;
-        else
-            throw config_error("buddy: unknown " + std::string(k.name) + " '" + std::string(t) + "': expected " +
-                               std::string(k.choices) + " (" + std::string(spelled) + ")");
-    }
-    static std::string get(const config& c) { return std::string(to_string(c.wait)); }
-};
+using placement_member = choice_member<&config::where, placement::inproc, placement::host, placement::dpu>;
+using wait_member = choice_member<&config::wait, wait_policy::automatic, wait_policy::spin, wait_policy::yield>;
+using route_member = choice_member<&config::route, routing::direct, routing::mesh2d>;
 
 template <typename M>
 constexpr knob entry(std::string_view name, form kind, std::string_view unit, std::string_view description) {
@@ -168,6 +160,9 @@ constexpr knob power_of_two(knob k) {
 const knob the_table[] = {
     with_choices(entry<placement_member>("placement", form::choice, "placement", "where routing runs"),
                  "inproc, host or dpu"),
+    with_choices(entry<route_member>("route", form::choice, "route",
+                                     "next hops between routers (inproc: ranks); see docs/routing.md"),
+                 "direct or mesh2d"),
     ranged<bytes_member<&config::granularity>>("granularity", form::bytes, "bytes", kr::granularity_min,
                                                kr::granularity_max, "batch size: a batch is sent once it holds this much"),
     ranged<count_member<&config::depth>>("depth", form::count, "batches", kr::depth_min, kr::depth_max,

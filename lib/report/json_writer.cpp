@@ -67,7 +67,9 @@ std::string format_json(const job_report& r) {
     s << "], \"routers_total\": ";
     json_counters(s, routers_total);
     s << ", \"routers_mean_batch_bytes\": " << json_number(mean_batch_bytes(routers_total))
-      << ", \"routers_batch_fill\": " << json_number(batch_fill(routers_total, r.granularity)) << "}\n";
+      << ", \"routers_batch_fill\": " << json_number(batch_fill(routers_total, r.granularity));
+    const hop_counts h = hops_of(r);
+    s << ", \"hops\": {\"0\": " << h.hops[0] << ", \"1\": " << h.hops[1] << ", \"2\": " << h.hops[2] << "}}\n";
     return s.str();
 }
 

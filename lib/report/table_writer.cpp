@@ -65,6 +65,9 @@ std::string format_table(const job_report& r) {
             router_row(s, std::to_string(t.router) + "/" + std::to_string(t.thread), t.c, r.granularity);
         if (r.routers.size() > 1) router_row(s, "total", total_of(r.routers), r.granularity);
     }
+    const hop_counts h = hops_of(r);
+    s << (r.routers.empty() ? "\nrecords by rank-to-rank hops (inproc)" : "\nrecords by hops between routers")
+      << ": 0: " << h.hops[0] << ", 1: " << h.hops[1] << ", 2: " << h.hops[2] << "\n";
     return s.str();
 }
 

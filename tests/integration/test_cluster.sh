@@ -7,7 +7,11 @@
 #  2. a granularity sweep (64 B, 4K, 1M) across hosts, host placement;
 #  3. quicksilver and transpose verified on 3 hosts x 1 rank, host placement;
 #  4. one host's router killed mid-run: the job ends on every host within
-#     10 s with an error naming that host.
+#     10 s with an error naming that host;
+#  5. route mesh2d on 4 hosts x 1 and 4 x 2 ranks (a 2 x 2 grid of routers:
+#     diagonal pairs go through a transit router or rank), inproc and host:
+#     histogram verified with transit in the report, and route_check's
+#     records by hops exactly as mesh2d implies (tests/integration/expect_hops.py).
 # Without root (no namespaces) it prints one skip line and exits 77.
 source "$(dirname "$0")/lib.sh"
 
@@ -114,4 +118,24 @@ for h in h1 h2 h3; do
     [[ -z $left ]] || fail "router of h2 killed: ranks still running on $h: $left"
 done
 echo "ok: router of h2 (pid $victim) killed: the job ended on every host after $elapsed s: $(grep -m1 fatal "$OUT/k.err")"
+
+# ---- 5. route mesh2d on 4 hosts
+"$CLUSTER" down >/dev/null 2>&1 || true
+"$CLUSTER" up 4 >"$OUT/up.log" 2>&1 || fail "scripts/cluster up 4: $(cat "$OUT/up.log")"
+for placement in inproc host; do
+    for n in 4 8; do
+        what="mesh2d $placement on 4 hosts x $((n / 4))"
+        out=$(on_cluster 90 "$n" -x BUDDY_PLACEMENT="$placement" -x BUDDY_ROUTE=mesh2d -x BUDDY_REPORT="$OUT/m.json" \
+              "$HIST" --updates 30000 --json 2>"$OUT/err") || fail "histogram $what: exit $?: $(tail -n 20 "$OUT/err")"
+        expect_verified "$(last_line "$out")" "histogram $what"
+        transit=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hops"]["2"])' "$OUT/m.json")
+        (( transit > 0 )) || fail "histogram $what: no record went through a transit router"
+        out=$(on_cluster 90 "$n" -x BUDDY_PLACEMENT="$placement" -x BUDDY_ROUTE=mesh2d -x BUDDY_REPORT="$OUT/m.json" \
+              "$BUILD_DIR/tests/integration/route_check" 3 2>"$OUT/err") ||
+            fail "route_check $what: exit $?: $(tail -n 20 "$OUT/err")"
+        expect_verified "$(last_line "$out")" "route_check $what"
+        res=$(python3 "$SOURCE_DIR/tests/integration/expect_hops.py" "$OUT/m.json" mesh2d 3) || fail "route_check $what: $res"
+        echo "ok: $what: histogram's transit records $transit; route_check: $res"
+    done
+done
 echo "ok: cluster"

@@ -107,6 +107,13 @@ TEST_CASE("bad values for every kind of knob are refused") {
         CHECK(error_of([] { config::from_env(); }).find("inproc, host or dpu") != std::string::npos);
     }
     {
+        env_guard g("BUDDY_ROUTE", "torus");
+        const std::string e = error_of([] { config::from_env(); });
+        CHECK(e.find("'torus'") != std::string::npos);
+        CHECK(e.find("direct or mesh2d") != std::string::npos);
+        CHECK(e.find("BUDDY_ROUTE") != std::string::npos);
+    }
+    {
         env_guard g("BUDDY_DEPTH", "0");
         config c = config::from_env();
         CHECK(error_of([&] { c.validate(); }).find("depth") != std::string::npos);
@@ -195,7 +202,7 @@ struct argv_of {
 }  // namespace
 
 TEST_CASE("every knob has a name, unit, default, accepted form and description") {
-    REQUIRE(knobs::table().size() == 15);  // wait, checksum
+    REQUIRE(knobs::table().size() == 16);  // wait, checksum, route
     const config defaults;
     for (const knobs::knob& k : knobs::table()) {
         CAPTURE(k.name);

@@ -74,6 +74,37 @@ TEST_CASE("the table has a column per counter and a router section only with rou
     CHECK(report::format_table(r).find("router") == std::string::npos);
 }
 
+TEST_CASE("records by hops: from router counters, or from rank counters (inproc)") {
+    // With routers: 10 records stay on their router, 6 go direct, 4 through a transit router.
+    job_report r;
+    r.granularity = 1000;
+    router_report a, b;
+    a.c.records_local = 12;
+    a.c.records_remote = 10;  // 6 direct + 2 of its own through a transit router + 2 in transit here
+    a.c.records_transit = 2;
+    b.c.records_local = 8;
+    b.c.records_remote = 4;   // 2 of its own through a transit router + 2 in transit here
+    b.c.records_transit = 2;
+    r.routers = {a, b};
+    report::hop_counts h = report::hops_of(r);
+    CHECK(h.hops[0] == 10);
+    CHECK(h.hops[1] == 6);
+    CHECK(h.hops[2] == 4);
+    CHECK(report::format_json(r).find("\"hops\": {\"0\": 10, \"1\": 6, \"2\": 4}") != std::string::npos);
+    CHECK(report::format_table(r).find("hops between routers: 0: 10, 1: 6, 2: 4") != std::string::npos);
+    // inproc: 3 to self, 5 through another rank, 12 direct.
+    job_report q;
+    rank_report k;
+    k.c.messages_handled = 20;
+    k.c.records_self = 3;
+    k.c.records_transit = 5;
+    q.ranks = {k};
+    h = report::hops_of(q);
+    CHECK(h.hops[0] == 3);
+    CHECK(h.hops[1] == 12);
+    CHECK(h.hops[2] == 5);
+}
+
 TEST_CASE("docs/counters.md holds the reference generated from the lists") {
     std::ifstream in(BUDDY_SOURCE_ROOT "/docs/counters.md");
     REQUIRE(in);

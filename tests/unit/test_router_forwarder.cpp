@@ -260,6 +260,33 @@ TEST_CASE("records in transit: A sends rank 2's records through B, which forward
     CHECK(b.counters().records_transit == sent2);  // its transit record did not move either
     for (int k = 0; k < 50; ++k) pass();
     CHECK(got2.size() == sent2);
+
+    // Well-formed batches with a forged source: a router outside the job, the
+    // receiver itself, or a source from which the route never passes through
+    // B for that record (C's records for rank 2 go straight to C).  Each is
+    // dropped and counted; nothing of them is delivered.
+    auto forged = [&](std::uint32_t source, std::uint32_t dest) {
+        std::vector<std::byte> f(wire::batch_header_bytes + 16);
+        wire::write_batch_header(f.data(), job_id, source, 1, 16);
+        std::memset(wire::write_header(f.data() + wire::batch_header_bytes, dest, 7, 8), 0, 8);
+        const std::uint64_t before = b.counters().bad_batches;
+        transport::send_batch(ep, f.data(), f.size(), &ticket);
+        step_until(
+            [&] {
+                rogue.progress();
+                pass();
+            },
+            [&] { return b.counters().bad_batches != before; });
+        CHECK(b.counters().bad_batches == before + 1);
+    };
+    forged(9, 1);  // no router 9 in the job
+    forged(1, 1);  // B itself
+    forged(2, 2);  // from C, for C's own rank, through B: not on the route
+    forged(2, 0);  // from C to A: direct, never through B
+    for (int k = 0; k < 50; ++k) pass();
+    CHECK(got2.size() == sent2);
+    CHECK(got1.size() == sent1);
+    CHECK(b.counters().records_transit == sent2);
     ep.close(rogue, 1.0);
 }
 

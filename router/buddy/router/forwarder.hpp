@@ -173,6 +173,12 @@ private:
         wire::record_limits record_limits;       ///< what records in outbound rings must satisfy
         forwarder* owner = nullptr;
         router_counters counters;                ///< this thread's counters for this job
+        engine::next_hop_scheme scheme = engine::direct;
+        /// Per source router (made on its first batch): for each router t,
+        /// whether the route sends records for t's ranks from that source
+        /// through this router.  A record that could not have come this way is
+        /// forged or misrouted.
+        std::vector<std::vector<std::uint8_t>> via_here;
     };
 
     struct arrived {
@@ -191,6 +197,7 @@ private:
     void commit_inbound(local_rank& s);
     bool receive();
     bool distribute(arrived& a);
+    const std::uint8_t* via_here(job_state& j, std::uint32_t source);
     using counter_of = std::uint64_t router_counters::*;
     /// Adds `n` to a counter of the job and to the thread's totals.
     void count(job_state& j, counter_of which, std::uint64_t n = 1) noexcept {

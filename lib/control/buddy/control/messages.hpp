@@ -43,7 +43,7 @@
 namespace buddy::control {
 
 inline constexpr std::uint32_t magic = 0x4C544442;  // "BDTL" read little-endian
-inline constexpr std::uint16_t version = 3;  // 2: names of 128 bytes (they carry the host name); 3: hello flags
+inline constexpr std::uint16_t version = 4;  // 2: names of 128 bytes (they carry the host name); 3: hello flags; 4: table carries the route
 /// Largest message either side accepts (tables of big jobs fit comfortably).
 inline constexpr std::size_t max_message_bytes = 1u << 20;
 /// Fixed size of segment and node names in messages (NUL-padded): a host name
@@ -106,6 +106,8 @@ struct table {
     std::uint64_t job;
     std::uint32_t routers;
     std::uint32_t ranks;
+    std::uint32_t route;  ///< buddy::routing of the job: how routers pick next hops
+    std::uint32_t zero;
     // followed by ranks x u32 (router index of each rank), padded to 8, then
     // per router: u64 instance, u32 threads, u32 0, `threads` address blobs
 };

@@ -40,4 +40,32 @@ inline double batch_fill(const router_counters& c, std::uint64_t granularity) no
     return granularity ? mean_batch_bytes(c) / static_cast<double>(granularity) : 0.0;
 }
 
+/// Records by how many router-to-router (inproc: rank-to-rank) batches they
+/// travelled in: 0 (sender and receiver share a router: inproc, a rank to
+/// itself), 1 (direct), 2 (through one transit router, as mesh2d routes).
+/// Derived from counters, once every record has been delivered (end of job).
+struct hop_counts {
+    std::uint64_t hops[3] = {0, 0, 0};
+};
+
+inline hop_counts hops_of(const job_report& r) noexcept {
+    hop_counts h;
+    if (!r.routers.empty()) {
+        // Every record reaches an inbound ring once (records_local); the ones
+        // that crossed the network were put into batches by their first router
+        // (records_remote counts those and the transit ones again).
+        const router_counters t = total_of(r.routers);
+        const std::uint64_t first = t.records_remote - t.records_transit;  // records that left their origin's router
+        h.hops[2] = t.records_transit;
+        h.hops[1] = first - t.records_transit;
+        h.hops[0] = t.records_local - first;
+    } else {
+        const counters t = total_of(r.ranks);
+        h.hops[2] = t.records_transit;
+        h.hops[0] = t.records_self;
+        h.hops[1] = t.messages_handled - t.records_self - t.records_transit;
+    }
+    return h;
+}
+
 }  // namespace buddy::report

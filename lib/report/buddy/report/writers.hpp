@@ -13,8 +13,10 @@ namespace buddy::report {
 
 /// Version of the JSON document's layout; bumped whenever a field changes
 /// meaning or goes away (adding a counter adds a field and keeps the version).
-/// 1: ranks and total; 2: schema, granularity, routers and routers_total.
-inline constexpr int schema_version = 2;
+/// 1: ranks and total; 2: schema, granularity, routers and routers_total;
+/// 3: depth, settings, links, hw_counters, router idle and in-flight figures,
+/// rank time counters, memory_ratio and advice (docs/report.md).
+inline constexpr int schema_version = 3;
 
 /// The JSON report (one document, newline-terminated).
 std::string format_json(const job_report& r);
@@ -31,6 +33,37 @@ auto total_of(const std::vector<Report>& items) {
     return t;
 }
 
+/// The memory-to-communication ratio of a job: from hardware counters where
+/// every rank has them, else a time-based proxy, labelled as such.
+struct memory_ratio {
+    std::string kind;    ///< "dram_bytes_per_byte", "llc_miss_bytes_per_byte" or "time_per_message"
+    double value = 0.0;  ///< bytes per communicated byte, or ns per handled message
+    std::string unit;    ///< "bytes/byte" or "ns/message"
+    bool measured = false;  ///< true: hardware counters; false: the time proxy
+    std::string label;   ///< one line saying what the number is
+};
+/// Whether offloading routing (placement host or dpu) is expected to help.
+struct offload_advice {
+    memory_ratio ratio;
+    std::string verdict;  ///< "helps", "does not help" or "unclear"
+    std::string line;     ///< the sentence for people, with the rule that gave it
+};
+
+/// Thresholds of the rule (docs/report.md says where they come from).
+struct advice_thresholds {
+    /// Time proxy, ns of application + handler time per handled message: at
+    /// or above `helps_ns` the job is host-dominated (offload expected to
+    /// help); below `no_help_ns` it is communication-bound.
+    double helps_ns = 2000.0;
+    double no_help_ns = 500.0;
+    /// Counter ratio, memory bytes per communicated byte, likewise.
+    double helps_bytes = 8.0;
+    double no_help_bytes = 2.0;
+};
+
+memory_ratio compute_ratio(const job_report& r);
+offload_advice advise(const job_report& r, const advice_thresholds& t = {});
+
 /// Bytes per batch a router sent to other routers (0 if it sent none).
 inline double mean_batch_bytes(const router_counters& c) noexcept {
     return c.batches_sent ? static_cast<double>(c.batch_bytes_sent) / static_cast<double>(c.batches_sent) : 0.0;
@@ -38,6 +71,22 @@ inline double mean_batch_bytes(const router_counters& c) noexcept {
 /// How full those batches were against the job's granularity (1.0: full).
 inline double batch_fill(const router_counters& c, std::uint64_t granularity) noexcept {
     return granularity ? mean_batch_bytes(c) / static_cast<double>(granularity) : 0.0;
+}
+
+/// Share of the thread's time since the job started spent idle (0 without time).
+inline double idle_fraction(const router_counters& c) noexcept {
+    return c.time_ns ? static_cast<double>(c.time_idle_ns) / static_cast<double>(c.time_ns) : 0.0;
+}
+/// Share of passes that moved nothing.
+inline double idle_pass_fraction(const router_counters& c) noexcept {
+    return c.passes ? static_cast<double>(c.passes_idle) / static_cast<double>(c.passes) : 0.0;
+}
+/// Batch fill of a rank's own engine (inproc; under host, of its ring chunks).
+inline double rank_batch_fill(const counters& c, std::uint64_t granularity) noexcept {
+    return c.batches_sent && granularity
+               ? static_cast<double>(c.batch_bytes_sent) / static_cast<double>(c.batches_sent) /
+                     static_cast<double>(granularity)
+               : 0.0;
 }
 
 }  // namespace buddy::report

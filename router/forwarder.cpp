@@ -438,6 +438,9 @@ router_counters forwarder::job_counters(std::uint64_t job) const noexcept {
     c.time_idle_ns = totals_.time_idle_ns - j.idle_ns_at_start;
     c.time_ns = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - j.started).count());
+    // The idle stretch open when the job arrived began before it: its part
+    // before the job is not the job's (clamped, not split: one clock pair per stretch).
+    c.time_idle_ns = std::min(c.time_idle_ns, c.time_ns);
     return c;
 }
 

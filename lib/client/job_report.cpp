@@ -84,7 +84,7 @@ std::vector<words> gather_to_root(const words& mine, MPI_Comm world, int rank, i
 }
 }  // namespace
 
-job_report runtime::gather_report() {
+job_report runtime::gather_report(bool final) {
     job_report rep;
     rep.placement = std::string(to_string(settings_.where));
     rep.granularity = settings_.granularity;
@@ -101,7 +101,9 @@ job_report runtime::gather_report() {
     // This rank's links and hardware counters.
     words mine;
     put_links(mine, backend_->links());
-    const hw_report hw = hw_ ? hw_->finish() : hw_report{};
+    hw_report hw;
+    if (hw_ && final) hw = hw_->finish();
+    else if (hw_) hw.reason = "counting: the end-of-job report has them";
     mine.insert(mine.end(), {hw.measured, hw.available, hw.llc_miss_bytes, hw.dram_bytes});
     put_string(mine, hw.reason);
     put_string(mine, hw.json);
@@ -137,7 +139,7 @@ job_report runtime::gather_report() {
 }
 
 bool runtime::write_report() {
-    const job_report rep = gather_report();
+    const job_report rep = gather_report(true);
     int written = 1;
     if (rank_ == 0) {
         std::ofstream out(settings_.report_path);

@@ -94,7 +94,9 @@ public:
     const std::string& host() const noexcept { return host_; }
     counters snapshot() const noexcept;
     /// Collective: every rank's counters, and on rank 0 the routers' (job_report.cpp).
-    job_report gather_report();
+    /// `final`: the end-of-job report, which also stops the hardware counters
+    /// (a print_stats() before it leaves them counting).
+    job_report gather_report(bool final = false);
     comm& owner() noexcept { return owner_; }
 
     static constexpr int max_nesting = 8;

@@ -52,7 +52,8 @@ void json_links(std::ostringstream& s, const std::vector<link_report>& links) {
 
 void json_hw(std::ostringstream& s, const hw_report& hw) {
     if (!hw.measured) {
-        s << ", \"hw_counters\": {\"available\": false, \"reason\": \"not measured: no report was asked for at start\"}";
+        s << ", \"hw_counters\": {\"available\": false, \"reason\": "
+          << json_string(hw.reason.empty() ? "not measured: no report was asked for at start" : hw.reason) << "}";
         return;
     }
     // The session's own JSON object (lib/report/hw), embedded as it is.

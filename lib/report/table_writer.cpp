@@ -87,7 +87,7 @@ std::string format_table(const job_report& r) {
 
     s << "\nhardware counters\n";
     for (const rank_report& k : r.ranks) {
-        if (!k.hw.measured) line(s, "  rank %d: not measured\n", k.rank);
+        if (!k.hw.measured) s << "  rank " << k.rank << ": not measured" << (k.hw.reason.empty() ? "" : " (" + k.hw.reason + ")") << "\n";
         else if (k.hw.available)
             line(s, "  rank %d: llc miss bytes %llu, dram bytes %llu\n", k.rank,
                  static_cast<unsigned long long>(k.hw.llc_miss_bytes), static_cast<unsigned long long>(k.hw.dram_bytes));

@@ -3,6 +3,7 @@
 //   buddyrun -n N [--placement inproc|host|dpu] [--routers-per-node R]
 //            [--router-threads T] [--granularity SIZE] [--depth D]
 //            [--report FILE] [--hosts LIST | --hostfile FILE] [--router-cores LIST] [--verbose]
+//            [--tune [--tune-granularity LIST] [--tune-depth LIST] [--tune-reps N] [--tune-budget S]]
 //            [--<knob> VALUE ...] [--mpirun-args "..."] [--] APP [ARGS...]
 //
 // Every knob of the table (lib/config) is a flag; knobs travel to the ranks as
@@ -43,6 +44,76 @@ std::vector<std::string> split_words(const std::string& s) {
     return out;
 }
 
+std::string shell_quoted(const std::string& w) {
+    if (!w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") ==
+                          std::string::npos)
+        return w;
+    std::string out = "'";
+    for (char c : w) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// buddy-tune next to this program (installed: both in bindir), in the build
+// tree (router/buddyrun, perf/buddy-tune), or on PATH.
+std::string find_tuner(const char* argv0) {
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string dir = n > 0 ? std::string(self, static_cast<std::size_t>(n)) : std::string(argv0);
+    dir = dir.substr(0, dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
+    for (const std::string& c : {dir + "/buddy-tune", dir + "/../perf/buddy-tune"})
+        if (access(c.c_str(), X_OK) == 0) return c;
+    return "buddy-tune";
+}
+
+struct tune_options {
+    std::string granularity, depth, reps, budget;
+};
+
+// --tune: runs buddy-tune on the job's own application (its output is the
+// evidence), then says how to reuse the choice with buddyrun.
+int tune_job(const char* argv0, int ranks, const std::string& placement, const std::vector<std::string>& given,
+             const tune_options& o, const std::vector<std::string>& app) {
+    std::vector<std::string> cmd = {find_tuner(argv0), "--ranks", std::to_string(ranks), "--placement", placement};
+    if (!o.granularity.empty()) cmd.insert(cmd.end(), {"--granularity", o.granularity});
+    if (!o.depth.empty()) cmd.insert(cmd.end(), {"--depth", o.depth});
+    if (!o.reps.empty()) cmd.insert(cmd.end(), {"--reps", o.reps});
+    if (!o.budget.empty()) cmd.insert(cmd.end(), {"--budget", o.budget});
+    cmd.push_back("--");
+    cmd.insert(cmd.end(), app.begin(), app.end());
+    std::string line;
+    for (const std::string& w : cmd) line += (line.empty() ? "" : " ") + shell_quoted(w);
+    std::cerr << "buddyrun: --tune: " << line << std::endl;
+    FILE* p = popen(line.c_str(), "r");
+    if (!p) refuse("cannot run " + cmd[0]);
+    std::string best_g, best_d;
+    char buf[4096];
+    while (std::fgets(buf, sizeof buf, p)) {
+        std::cout << buf << std::flush;
+        const std::string l(buf);
+        const std::string head = "best: granularity ";
+        if (l.rfind(head, 0) == 0) {
+            const std::size_t comma = l.find(", depth ");
+            if (comma != std::string::npos) {
+                best_g = l.substr(head.size(), comma - head.size());
+                const std::size_t d0 = comma + 8;
+                best_d = l.substr(d0, l.find_first_not_of("0123456789", d0) - d0);
+            }
+        }
+    }
+    const int status = pclose(p);
+    const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    if (rc != 0 || best_g.empty() || best_d.empty()) {
+        std::cerr << "buddyrun: --tune: no choice (buddy-tune exit status " << rc << ")\n";
+        return rc != 0 ? rc : 1;
+    }
+    std::cout << "with buddyrun:\n  buddyrun -n " << ranks << " --placement " << placement;
+    for (const std::string& w : given) std::cout << ' ' << shell_quoted(w);
+    std::cout << " --granularity " << best_g << " --depth " << best_d;
+    for (const std::string& w : app) std::cout << ' ' << shell_quoted(w);
+    std::cout << std::endl;
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,6 +134,15 @@ int main(int argc, char** argv) {
                  buddy::router::knob_help(buddy::knobs::find("verbose")) + "; also prints the mpirun command");
     cli.add_flag("--checksum", checksum, buddy::router::knob_help(buddy::knobs::find("checksum")));
     cli.add_flag("--dry-run", dry_run, "print the mpirun command and exit");
+    bool tune = false;
+    std::string tune_granularity, tune_depth, tune_reps, tune_budget;
+    cli.add_flag("--tune", tune,
+                 "probe the application itself (buddy-tune) over granularity x depth and print the best choice, "
+                 "its evidence and the line to reuse it; the application must print a JSON result line");
+    cli.add_option("--tune-granularity", tune_granularity, "--tune: granularities to probe (default 4K,16K,64K,256K)");
+    cli.add_option("--tune-depth", tune_depth, "--tune: depths to probe (default 2,4,8)");
+    cli.add_option("--tune-reps", tune_reps, "--tune: runs per point (default 3)");
+    cli.add_option("--tune-budget", tune_budget, "--tune: seconds for the whole search (default 300)");
     cli.prefix_command();  // APP [ARGS...] (after an optional --) are not ours
     try {
         cli.parse(argc, argv);
@@ -85,6 +165,16 @@ int main(int argc, char** argv) {
         return buddy::router::refuse_command_line("buddyrun", e);
     }
     const std::string placement(buddy::to_string(knobs.where));
+    if (tune) {
+        std::vector<std::string> given;  // the knob flags as given, for the reuse line
+        for (const auto& g : knob_flags.all()) {
+            if (g.option->count() == 0 || g.k->name == "granularity" || g.k->name == "depth") continue;
+            setenv(buddy::knobs::env_of(*g.k).c_str(), g.text.c_str(), 1);  // the probes' ranks inherit them
+            given.insert(given.end(), {"--" + std::string(g.k->name), g.text});
+        }
+        return tune_job(argv[0], static_cast<int>(ranks), placement, given,
+                        tune_options{tune_granularity, tune_depth, tune_reps, tune_budget}, app);
+    }
     const unsigned routers_per_node = knobs.routers_per_node, router_threads = knobs.router_threads;
     const std::string& report = knobs.report_path;
 

@@ -74,6 +74,9 @@ void forwarder::add_job(const job_settings& s, std::shared_ptr<const job_table> 
         j->window_of[rr.rank] = &slot->win;
         slots_.push_back(std::move(slot));
     }
+    j->passes_at_start = totals_.passes;  // this thread's own fields: plain reads
+    j->passes_idle_at_start = totals_.passes_idle;
+    j->idle_ns_at_start = totals_.time_idle_ns;
     jobs_[s.job] = std::move(j);
 }
 
@@ -483,7 +486,11 @@ bool forwarder::step() {
     moved |= receive();
     for (auto& s : slots_)
         if (!forward(*s, moved)) count(*s->job, &router_counters::stalls);
-    if (!moved) flush_all();
+    bump(totals_.passes, 1);
+    if (!moved) {
+        bump(totals_.passes_idle, 1);
+        flush_all();
+    }
     return moved;
 }
 
@@ -497,7 +504,30 @@ router_counters forwarder::counters() const noexcept {
 
 router_counters forwarder::job_counters(std::uint64_t job) const noexcept {
     const auto it = jobs_.find(job);
-    return it == jobs_.end() ? router_counters{} : it->second->counters;  // on the owning thread: plain reads
+    if (it == jobs_.end()) return router_counters{};
+    // On the owning thread: plain reads.
+    const job_state& j = *it->second;
+    router_counters c = j.counters;
+    c.in_flight_max = j.agg->counters().in_flight_max;
+    c.passes = totals_.passes - j.passes_at_start;
+    c.passes_idle = totals_.passes_idle - j.passes_idle_at_start;
+    c.time_idle_ns = totals_.time_idle_ns - j.idle_ns_at_start;
+    c.time_ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - j.started).count());
+    // The idle stretch open when the job arrived began before it: its part
+    // before the job is not the job's (clamped, not split: one clock pair per stretch).
+    c.time_idle_ns = std::min(c.time_idle_ns, c.time_ns);
+    return c;
+}
+
+std::vector<link_report> forwarder::job_links(std::uint64_t job) const {
+    std::vector<link_report> out;
+    const auto it = jobs_.find(job);
+    if (it == jobs_.end()) return out;
+    const std::vector<engine::hop_counters>& hops = it->second->agg->hops_sent();
+    for (std::uint32_t h = 0; h < hops.size(); ++h)
+        if (hops[h].batches) out.push_back(link_report{h, hops[h].batches, hops[h].bytes});
+    return out;
 }
 
 }  // namespace buddy::router

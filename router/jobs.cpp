@@ -99,10 +99,21 @@ void job_registry::on_stats(rank_session& s, ctl::reader& r) {
     constexpr auto fields = static_cast<std::uint32_t>(std::size(router_counter_fields));
     ctl::writer w(ctl::type::stats_reply);
     w.put(ctl::stats_reply{static_cast<std::uint32_t>(threads_.size()), fields});
+    // Per thread: its counters, then its links (count, then to/batches/bytes each).
     for (auto& t : threads_) {
         router_counters mine;
-        t->call([&](forwarder& f) { mine = f.job_counters(q.job); });
+        std::vector<link_report> links;
+        t->call([&](forwarder& f) {
+            mine = f.job_counters(q.job);
+            links = f.job_links(q.job);
+        });
         for (const auto& f : router_counter_fields) w.put(mine.*f.member);
+        w.put(static_cast<std::uint64_t>(links.size()));
+        for (const link_report& l : links) {
+            w.put(static_cast<std::uint64_t>(l.to));
+            w.put(l.batches);
+            w.put(l.bytes);
+        }
     }
     send(s, w.done());
 }

@@ -32,9 +32,24 @@ void router_thread::call(std::function<void(forwarder&)> fn) {
 void router_thread::run() {
     if (cpu_ >= 0) pin_this_thread(cpu_);
     unsigned idle = 0;
+    // Idle time: one clock pair per idle stretch (first pass that moved
+    // nothing, to the next that moved something), never per pass.
+    using clock = std::chrono::steady_clock;
+    clock::time_point idle_since{};
+    auto close_idle = [&](clock::time_point now) {
+        fwd_.add_idle_time(static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now - idle_since).count()));
+    };
     // Relaxed: stopping a pass later is harmless; nothing is read through stop_.
     while (!stop_.load(std::memory_order_relaxed)) {
         if (pending_.load(std::memory_order_acquire)) {  // pairs with call()'s release
+            // A task may read the counters (end-of-job stats): the stretch so
+            // far counts before it does.
+            if (idle > 0) {
+                const clock::time_point now = clock::now();
+                close_idle(now);
+                idle_since = now;
+            }
             std::vector<std::packaged_task<void()>> q;
             {
                 std::lock_guard<std::mutex> g(mu_);
@@ -46,11 +61,13 @@ void router_thread::run() {
             for (auto& t : q) t();
         }
         if (fwd_.step()) {
+            if (idle > 0) close_idle(clock::now());
             idle = 0;
             continue;
         }
         // Idle: by the policy in force.  Routers spin longer than ranks
         // before they yield (runtime.cpp): a router is what ranks wait for.
+        if (idle == 0) idle_since = clock::now();
         static constexpr ring::backoff_steps router_steps{64, 1984, 50'000};
         ring::idle_step(wait(), router_steps, ++idle);
     }

@@ -81,6 +81,7 @@ public:
         const auto start = clock::now();
         unsigned idle = 0;
         bool counted = false;
+        std::optional<runtime::timed_wait> timing;
         for (;;) {
             wire::window& w = lanes_[lane];
             if (begin_[lane] != nullptr) {
@@ -104,6 +105,7 @@ public:
             if (!counted) {
                 ++waits_;
                 counted = true;
+                timing.emplace(rt_, &counters::time_stall_ns);  // from the first failed try to the return
             }
             if (poll(rt_.handlers_allowed())) idle = 0;
             else rt_.idle_pause(idle);

@@ -151,6 +151,15 @@ public:
         c.flush_barrier += a.flush_barrier;
         c.flush_idle += a.flush_idle;
         c.backpressure_waits += a.credit_waits;
+        c.in_flight_max = a.in_flight_max;
+    }
+
+    std::vector<link_report> links() const override {
+        std::vector<link_report> out;
+        const std::vector<engine::hop_counters>& hops = aggregator_.hops_sent();
+        for (std::uint32_t h = 0; h < hops.size(); ++h)
+            if (hops[h].batches) out.push_back(link_report{h, hops[h].batches, hops[h].bytes});
+        return out;
     }
 
     std::string describe() const override {
@@ -343,6 +352,7 @@ private:
             }
             return;
         }
+        const runtime::timed_wait timing(rt_, &counters::time_stall_ns);
         const auto start = clock::now();
         unsigned idle = 0;
         const std::uint32_t before = aggregator_.in_flight(hop);

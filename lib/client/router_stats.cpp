@@ -28,6 +28,16 @@ std::vector<router_report> ask_router_stats(runtime& rt, router_client& client, 
         out[t].node = node;
         for (const auto& f : router_counter_fields)
             if (!r.get(out[t].c.*f.member)) rt.fatal("truncated stats reply from " + router_name);
+        std::uint64_t links = 0;
+        if (!r.get(links) || links > 1u << 20) rt.fatal("truncated stats reply from " + router_name);
+        for (std::uint64_t i = 0; i < links; ++i) {
+            std::uint64_t to = 0;
+            link_report l;
+            if (!r.get(to) || !r.get(l.batches) || !r.get(l.bytes))
+                rt.fatal("truncated stats reply from " + router_name);
+            l.to = static_cast<std::uint32_t>(to);
+            out[t].links.push_back(l);
+        }
     }
     return out;
 }

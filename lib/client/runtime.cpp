@@ -1,6 +1,7 @@
 #include "runtime.hpp"
 
 #include "buddy/config/memory_model.hpp"
+#include "hw_counters.hpp"
 
 #include <sched.h>
 #include <time.h>
@@ -104,8 +105,15 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
                 "buddy: placement 'dpu' needs a buddy-router running on a BlueField DPU; none is "
                 "configured for this job (see docs/placement.md)");
     }
+    // Hardware counters cost a few system calls at start and end, and only
+    // the report shows them: only when one is asked for.
+    if (!settings_.report_path.empty()) hw_ = std::make_unique<hw_counters>();
     epochs_ = std::make_unique<barrier_epochs>(world_);
     live_runtimes().push_back(this);
+    // The comm's life, for the report's wall and application time, starts
+    // now: MPI start-up, the router attach and address exchange are not the
+    // application's time.
+    started_ = clock::now();
     if (settings_.verbose && rank_ == 0) {
         const memory_model::job_shape shape{static_cast<std::uint64_t>(size_),
                                             static_cast<std::uint64_t>(ranks_per_node_)};
@@ -185,6 +193,10 @@ void runtime::deliver(std::span<const std::byte> batch, const char* from) {
     // checks the whole batch first instead.
     const handler_entry* const table = handler_table();
     std::uint16_t running = 0;
+    // Handler time: one clock pair per outermost batch, never per record (a
+    // nested delivery is already inside its caller's pair).
+    const bool timed = nesting_ == 0;
+    const clock::time_point start = timed ? clock::now() : clock::time_point{};
     ++nesting_;
     wire::parse_result r;
     try {
@@ -201,6 +213,11 @@ void runtime::deliver(std::span<const std::byte> batch, const char* from) {
         fatal("handler " + std::string(table[running].name) + " threw a non-standard exception");
     }
     --nesting_;
+    if (timed) {
+        // Stall time inside handlers is handler time: the outer pair covers it.
+        owner_.counters_.time_handlers_ns += static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count());
+    }
     if (!r) [[unlikely]] {
         if (r.error == wire::parse_errc::unknown_handler) {
             fatal("a record from " + std::string(from) + " names unknown handler id " + std::to_string(r.value) +
@@ -225,6 +242,7 @@ void runtime::progress() {
 void runtime::barrier(barrier_kind kind) {
     if (nesting_ > 0) fatal("barrier() called from inside a handler; handlers must not wait for the whole job");
     ++owner_.counters_.barriers;
+    const timed_wait timing(*this, &counters::time_barrier_ns);
     const std::uint64_t tag = barrier_tag(++barrier_epoch_, kind);
     epochs_->enter(tag);
     backend_->flush(engine::flush_reason::barrier);
@@ -333,6 +351,10 @@ void runtime::barrier_failed(std::uint64_t tag, bool mismatch, double waited_sec
 counters runtime::snapshot() const noexcept {
     counters c = owner_.counters_;
     backend_->add_counters(c);
+    c.time_wall_ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - started_).count());
+    const std::uint64_t accounted = c.time_handlers_ns + c.time_barrier_ns + c.time_stall_ns;
+    c.time_application_ns = c.time_wall_ns > accounted ? c.time_wall_ns - accounted : 0;
     return c;
 }
 

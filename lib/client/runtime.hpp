@@ -20,6 +20,7 @@
 namespace buddy::detail {
 
 class runtime;
+struct hw_counters;  // hw_counters.hpp
 
 /// Moves records off the lanes and delivers what arrives.  Calls are per
 /// batch or per wait, never per record, so a virtual call here is free.
@@ -47,6 +48,8 @@ public:
     /// router's, per thread, if it is that router's first rank; none otherwise
     /// (and none without routers).  Not collective; may ask the router.
     virtual std::vector<router_report> router_stats() { return {}; }
+    /// Batches and bytes per link of the rank's own engine (inproc); none otherwise.
+    virtual std::vector<link_report> links() const { return {}; }
     /// A line describing the backend's setup, for --buddy-verbose and reports.
     virtual std::string describe() const = 0;
 };
@@ -94,10 +97,48 @@ public:
     const std::string& host() const noexcept { return host_; }
     counters snapshot() const noexcept;
     /// Collective: every rank's counters, and on rank 0 the routers' (job_report.cpp).
-    job_report gather_report();
+    /// `final`: the end-of-job report, which also stops the hardware counters
+    /// (a print_stats() before it leaves them counting).
+    job_report gather_report(bool final = false);
     comm& owner() noexcept { return owner_; }
 
     static constexpr int max_nesting = 8;
+
+    using clock = std::chrono::steady_clock;
+
+    /// Times one wait of this rank (a barrier, one backpressure wait) into a
+    /// time counter: one clock pair per wait, never per message.  Exclusive:
+    /// handler, barrier and stall time spent inside the wait is not counted
+    /// twice.  Inside a handler it does nothing (that time is handler time).
+    class timed_wait {
+    public:
+        timed_wait(runtime& rt, std::uint64_t counters::*into) noexcept
+            : c_(rt.owner_.counters_), into_(into), on_(rt.nesting_ == 0) {
+            if (on_) {
+                others_ = accounted(c_);
+                start_ = clock::now();
+            }
+        }
+        ~timed_wait() {
+            if (!on_) return;
+            const auto elapsed = static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start_).count());
+            const std::uint64_t inside = accounted(c_) - others_;
+            c_.*into_ += elapsed > inside ? elapsed - inside : 0;
+        }
+        timed_wait(const timed_wait&) = delete;
+        timed_wait& operator=(const timed_wait&) = delete;
+
+    private:
+        static std::uint64_t accounted(const counters& c) noexcept {
+            return c.time_handlers_ns + c.time_barrier_ns + c.time_stall_ns;
+        }
+        counters& c_;
+        std::uint64_t counters::*into_;
+        bool on_;
+        std::uint64_t others_ = 0;
+        clock::time_point start_{};
+    };
 
 private:
     void barrier(barrier_kind kind);
@@ -123,6 +164,8 @@ private:
     wait_choice wait_;
     wire::batch_limits limits_;
     std::unique_ptr<backend> backend_;
+    clock::time_point started_ = clock::now();  ///< the comm's life starts (wall time of the report)
+    std::unique_ptr<hw_counters> hw_;            ///< hardware counters, only when a report is asked for
 };
 
 /// The inproc backend (inproc_backend.cpp).

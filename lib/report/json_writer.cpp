@@ -37,7 +37,27 @@ void json_counters(std::ostringstream& s, const Counters& c) {
 
 void json_router_derived(std::ostringstream& s, const router_counters& c, std::uint64_t granularity) {
     s << ", \"mean_batch_bytes\": " << json_number(mean_batch_bytes(c))
-      << ", \"batch_fill\": " << json_number(batch_fill(c, granularity));
+      << ", \"batch_fill\": " << json_number(batch_fill(c, granularity))
+      << ", \"idle_fraction\": " << json_number(idle_fraction(c))
+      << ", \"idle_pass_fraction\": " << json_number(idle_pass_fraction(c));
+}
+
+void json_links(std::ostringstream& s, const std::vector<link_report>& links) {
+    s << ", \"links\": [";
+    for (std::size_t i = 0; i < links.size(); ++i)
+        s << (i ? ", " : "") << "{\"to\": " << links[i].to << ", \"batches\": " << links[i].batches
+          << ", \"bytes\": " << links[i].bytes << "}";
+    s << "]";
+}
+
+void json_hw(std::ostringstream& s, const hw_report& hw) {
+    if (!hw.measured) {
+        s << ", \"hw_counters\": {\"available\": false, \"reason\": "
+          << json_string(hw.reason.empty() ? "not measured: no report was asked for at start" : hw.reason) << "}";
+        return;
+    }
+    // The session's own JSON object (lib/report/hw), embedded as it is.
+    s << ", \"hw_counters\": " << (hw.json.empty() ? "{\"available\": false, \"reason\": " + json_string(hw.reason) + "}" : hw.json);
 }
 
 }  // namespace
@@ -45,11 +65,18 @@ void json_router_derived(std::ostringstream& s, const router_counters& c, std::u
 std::string format_json(const job_report& r) {
     std::ostringstream s;
     s << "{\"schema\": " << schema_version << ", \"placement\": " << json_string(r.placement)
-      << ", \"granularity\": " << r.granularity << ", \"ranks\": [";
+      << ", \"granularity\": " << r.granularity << ", \"depth\": " << r.depth << ", \"settings\": [";
+    for (std::size_t i = 0; i < r.settings.size(); ++i)
+        s << (i ? ", " : "") << "{\"name\": " << json_string(r.settings[i].name)
+          << ", \"value\": " << json_string(r.settings[i].value) << ", \"source\": " << json_string(r.settings[i].source)
+          << "}";
+    s << "], \"ranks\": [";
     for (std::size_t i = 0; i < r.ranks.size(); ++i) {
         const rank_report& k = r.ranks[i];
         s << (i ? ", " : "") << "{\"rank\": " << k.rank << ", \"host\": " << json_string(k.host) << ", \"counters\": ";
         json_counters(s, k.c);
+        json_links(s, k.links);
+        json_hw(s, k.hw);
         s << "}";
     }
     s << "], \"total\": ";
@@ -61,6 +88,7 @@ std::string format_json(const job_report& r) {
           << ", \"node\": " << json_string(t.node) << ", \"counters\": ";
         json_counters(s, t.c);
         json_router_derived(s, t.c, r.granularity);
+        json_links(s, t.links);
         s << "}";
     }
     const router_counters routers_total = total_of(r.routers);
@@ -69,7 +97,12 @@ std::string format_json(const job_report& r) {
     s << ", \"routers_mean_batch_bytes\": " << json_number(mean_batch_bytes(routers_total))
       << ", \"routers_batch_fill\": " << json_number(batch_fill(routers_total, r.granularity));
     const hop_counts h = hops_of(r);
-    s << ", \"hops\": {\"0\": " << h.hops[0] << ", \"1\": " << h.hops[1] << ", \"2\": " << h.hops[2] << "}}\n";
+    s << ", \"hops\": {\"0\": " << h.hops[0] << ", \"1\": " << h.hops[1] << ", \"2\": " << h.hops[2] << "}";
+    const offload_advice a = advise(r);
+    s << ", \"memory_ratio\": {\"kind\": " << json_string(a.ratio.kind) << ", \"value\": " << json_number(a.ratio.value)
+      << ", \"unit\": " << json_string(a.ratio.unit) << ", \"measured\": " << (a.ratio.measured ? "true" : "false")
+      << ", \"label\": " << json_string(a.ratio.label) << "}, \"advice\": {\"offload\": " << json_string(a.verdict)
+      << ", \"line\": " << json_string(a.line) << "}}\n";
     return s.str();
 }
 

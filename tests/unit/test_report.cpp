@@ -48,7 +48,11 @@ TEST_CASE("totals add every field") {
     const job_report r = sample();
     const counters t = report::total_of(r.ranks);
     std::uint64_t v = 1;
-    for (const auto& f : rank_counter_fields) CHECK(t.*f.member == 3 * v++);
+    for (const auto& f : rank_counter_fields) {
+        // Ranks hold v and 2v: a sum gives 3v, a peak 2v.
+        CHECK(t.*f.member == (f.how == combine::max ? 2 : 3) * v);
+        ++v;
+    }
 }
 
 TEST_CASE("the JSON report has a schema, every counter by name, and the routers") {
@@ -63,15 +67,100 @@ TEST_CASE("the JSON report has a schema, every counter by name, and the routers"
     CHECK(j.find("\"routers_total\": {\"records_local\": 7") != std::string::npos);
 }
 
-TEST_CASE("the table has a column per counter and a router section only with routers") {
+TEST_CASE("the table: per rank, per router thread, per link, settings, hardware counters, ratio and advice") {
     job_report r = sample();
+    r.depth = 4;
+    r.settings.push_back(setting{"granularity", "1000", "environment"});
+    r.routers[0].links.push_back(link_report{1, 4, 2000});
+    r.routers[0].c.in_flight_max = 3;
+    r.routers[0].c.passes = 10;
+    r.routers[0].c.passes_idle = 4;
+    r.routers[0].c.time_ns = 1000;
+    r.routers[0].c.time_idle_ns = 250;
+    r.ranks[0].hw = hw_report{true, false, "no PMU here", "{}", 0, 0};
     const std::string t = report::format_table(r);
-    for (const auto& f : rank_counter_fields) CHECK(t.find(f.name) != std::string::npos);
-    for (const auto& f : router_counter_fields) CHECK(t.find(f.name) != std::string::npos);
+    INFO(t);
+    for (const char* column : {"sent", "bytes_sent", "handled", "handlers", "app", "barrier", "stalls", "fill",
+                               "to_ranks", "to_routers", "in-flight", "idle_pas", "idle_tim", "bytes/batch"})
+        CHECK(t.find(column) != std::string::npos);
     CHECK(t.find("\ntotal ") != std::string::npos);
     CHECK(t.find("\n0/1 ") != std::string::npos);
+    CHECK(t.find("3/4") != std::string::npos);        // in flight against depth
+    CHECK(t.find("40.0%") != std::string::npos);      // idle passes
+    CHECK(t.find("25.0%") != std::string::npos);      // idle time
+    CHECK(t.find("router 0/1   router 1") != std::string::npos);
+    CHECK(t.find("granularity       1000") != std::string::npos);
+    CHECK(t.find("rank 0: unavailable: no PMU here") != std::string::npos);
+    CHECK(t.find("memory-to-communication ratio: ") != std::string::npos);
+    CHECK(t.find("\nadvice: ") != std::string::npos);
     r.routers.clear();
-    CHECK(report::format_table(r).find("router") == std::string::npos);
+    CHECK(report::format_table(r).find("per router thread") == std::string::npos);
+}
+
+namespace {
+// A canned report: two ranks, `work_ns` of application + handler time per
+// handled message in all, optional hardware counters.
+job_report canned(double work_ns, std::uint64_t handled, bool counters_too) {
+    job_report r;
+    r.placement = "inproc";
+    r.granularity = 32768;
+    for (int k = 0; k < 2; ++k) {
+        rank_report rr;
+        rr.rank = k;
+        rr.host = "n0";
+        rr.c.messages_handled = handled / 2;
+        rr.c.messages_sent = handled / 2;
+        rr.c.bytes_sent = 16 * handled / 2;
+        rr.c.time_application_ns = static_cast<std::uint64_t>(work_ns * static_cast<double>(handled) / 2 * 0.75);
+        rr.c.time_handlers_ns = static_cast<std::uint64_t>(work_ns * static_cast<double>(handled) / 2 * 0.25);
+        rr.c.time_barrier_ns = 123456789;  // not part of the proxy
+        if (counters_too) rr.hw = hw_report{true, true, "", "{}", 10 * rr.c.bytes_sent, 0};
+        r.ranks.push_back(rr);
+    }
+    return r;
+}
+}  // namespace
+
+TEST_CASE("memory-to-communication ratio: the time proxy, labelled, without hardware counters") {
+    const report::memory_ratio m = report::compute_ratio(canned(3000, 1000000, false));
+    CHECK(m.kind == "time_per_message");
+    CHECK_FALSE(m.measured);
+    CHECK(m.unit == "ns/message");
+    CHECK(m.value == doctest::Approx(3000).epsilon(0.001));
+    CHECK(m.label.find("proxy") != std::string::npos);
+}
+
+TEST_CASE("memory-to-communication ratio: hardware counters where every rank has them") {
+    job_report r = canned(3000, 1000000, true);
+    report::memory_ratio m = report::compute_ratio(r);
+    CHECK(m.kind == "llc_miss_bytes_per_byte");
+    CHECK(m.measured);
+    CHECK(m.value == doctest::Approx(10.0));
+    // DRAM counts are per socket: one rank per host counts them.
+    for (rank_report& k : r.ranks) k.hw.dram_bytes = 4 * 16 * 1000000;
+    m = report::compute_ratio(r);
+    CHECK(m.kind == "dram_bytes_per_byte");
+    CHECK(m.value == doctest::Approx(4.0));
+    // One rank without counters: back to the proxy.
+    r.ranks[1].hw = hw_report{};
+    CHECK(report::compute_ratio(r).kind == "time_per_message");
+}
+
+TEST_CASE("advice: the rule and its thresholds") {
+    const report::advice_thresholds th;
+    CHECK(report::advise(canned(th.helps_ns * 2, 1000000, false)).verdict == "helps");
+    CHECK(report::advise(canned(th.no_help_ns / 2, 1000000, false)).verdict == "does not help");
+    CHECK(report::advise(canned((th.helps_ns + th.no_help_ns) / 2, 1000000, false)).verdict == "unclear");
+    CHECK(report::advise(canned(1000, 0, false)).verdict == "unclear");  // nothing handled
+    const report::offload_advice a = report::advise(canned(th.helps_ns * 2, 1000000, false));
+    CHECK(a.line.find("expected to help") != std::string::npos);
+    CHECK(a.line.find("ns/message") != std::string::npos);
+    // With counters the byte thresholds apply.
+    CHECK(report::advise(canned(10, 1000000, true)).verdict == "helps");  // 10 bytes/byte
+    // The JSON carries both.
+    const std::string j = report::format_json(canned(th.helps_ns * 2, 1000000, false));
+    CHECK(j.find("\"memory_ratio\": {\"kind\": \"time_per_message\"") != std::string::npos);
+    CHECK(j.find("\"advice\": {\"offload\": \"helps\"") != std::string::npos);
 }
 
 TEST_CASE("records by hops: from router counters, or from rank counters (inproc)") {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -136,6 +137,12 @@ public:
     /// This thread's counters for one job (zero if it does not serve the job).
     /// Only on this thread (router_thread::call): the job map is this thread's.
     router_counters job_counters(std::uint64_t job) const noexcept;
+    /// Batches and bytes this thread sent per next-hop router for one job (only on this thread).
+    std::vector<link_report> job_links(std::uint64_t job) const;
+
+    /// The thread's pass loop reports idle stretches here (router_thread::run):
+    /// one clock pair per stretch, never per pass.
+    void add_idle_time(std::uint64_t ns) noexcept { bump(totals_.time_idle_ns, ns); }
 
 private:
     struct job_state;
@@ -179,6 +186,10 @@ private:
         /// through this router.  A record that could not have come this way is
         /// forged or misrouted.
         std::vector<std::vector<std::uint8_t>> via_here;
+        /// The thread's pass and idle figures when the job started here: a
+        /// job's are the thread's since then (the pass is the thread's, not a job's).
+        std::uint64_t passes_at_start = 0, passes_idle_at_start = 0, idle_ns_at_start = 0;
+        std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     };
 
     struct arrived {

@@ -124,7 +124,8 @@ inline constexpr std::uint32_t no_rank = 0xFFFFFFFFu;
 //
 //   stats {job}                   --->  (any attached rank, for its own job)
 //                                 <---  stats_reply {threads, fields},
-//                                       then threads x fields u64 counters
+//                                       then per thread: fields u64 counters,
+//                                       u64 links, links x (u64 to, batches, bytes)
 //
 // The counters are the router's per-thread counters for that job, in the order
 // of buddy::router_counter_fields; `fields` lets the rank refuse a router built
@@ -135,7 +136,7 @@ struct stats_request {
 struct stats_reply {
     std::uint32_t threads;
     std::uint32_t fields;  ///< counters per thread
-    // followed by threads x fields u64
+    // followed per thread by fields u64, then its links (see above)
 };
 
 /// Copies `s` into a fixed NUL-padded name field.  False (field left empty)

@@ -49,6 +49,13 @@ struct aggregator_counters {
     std::uint64_t flush_barrier = 0;
     std::uint64_t flush_idle = 0;
     std::uint64_t credit_waits = 0;
+    std::uint64_t in_flight_max = 0;      ///< most batches in flight to one hop at once
+};
+
+/// What one hop (link) was sent: per batch, never per record.
+struct hop_counters {
+    std::uint64_t batches = 0;
+    std::uint64_t bytes = 0;
 };
 
 class aggregator {
@@ -58,7 +65,8 @@ public:
           pool_(wire::batch_header_bytes + s.granularity + wire::trailer_bytes(s.checksum)),
           windows_(hops),
           open_(hops, nullptr),
-          in_flight_(hops, 0) {}
+          in_flight_(hops, 0),
+          hop_counters_(hops) {}
 
     ~aggregator() {
         for (batch_buffer* b : open_)
@@ -71,6 +79,7 @@ public:
     std::uint32_t hops() const noexcept { return static_cast<std::uint32_t>(windows_.size()); }
     const aggregator_settings& settings() const noexcept { return settings_; }
     const aggregator_counters& counters() const noexcept { return counters_; }
+    const std::vector<engine::hop_counters>& hops_sent() const noexcept { return hop_counters_; }
     batch_pool& pool() noexcept { return pool_; }
 
     std::uint32_t in_flight(std::uint32_t hop) const noexcept { return in_flight_[hop]; }
@@ -142,8 +151,11 @@ public:
         }
         ++in_flight_[hop];
         ++total_in_flight_;
+        counters_.in_flight_max = std::max<std::uint64_t>(counters_.in_flight_max, in_flight_[hop]);
         ++counters_.batches_sent;
         counters_.batch_bytes_sent += b->bytes;
+        ++hop_counters_[hop].batches;
+        hop_counters_[hop].bytes += b->bytes;
         switch (why) {
             case flush_reason::full: ++counters_.flush_full; break;
             case flush_reason::barrier: ++counters_.flush_barrier; break;
@@ -191,6 +203,7 @@ private:
     std::vector<batch_buffer*> open_;
     std::vector<std::uint32_t> in_flight_;
     std::uint64_t total_in_flight_ = 0;
+    std::vector<engine::hop_counters> hop_counters_;  ///< per hop
     aggregator_counters counters_;
 };
 

@@ -13,8 +13,10 @@ namespace buddy::report {
 
 /// Version of the JSON document's layout; bumped whenever a field changes
 /// meaning or goes away (adding a counter adds a field and keeps the version).
-/// 1: ranks and total; 2: schema, granularity, routers and routers_total.
-inline constexpr int schema_version = 2;
+/// 1: ranks and total; 2: schema, granularity, routers and routers_total;
+/// 3: depth, settings, links, hw_counters, router idle and in-flight figures,
+/// rank time counters, memory_ratio and advice (docs/report.md).
+inline constexpr int schema_version = 3;
 
 /// The JSON report (one document, newline-terminated).
 std::string format_json(const job_report& r);
@@ -30,6 +32,42 @@ auto total_of(const std::vector<Report>& items) {
     for (const Report& r : items) add_counters(t, r.c);
     return t;
 }
+
+/// The memory-to-communication ratio of a job: from hardware counters where
+/// every rank has them, else a time-based proxy, labelled as such.
+struct memory_ratio {
+    std::string kind;    ///< "dram_bytes_per_byte", "llc_miss_bytes_per_byte" or "time_per_message"
+    double value = 0.0;  ///< bytes per communicated byte, or ns per handled message
+    std::string unit;    ///< "bytes/byte" or "ns/message"
+    bool measured = false;  ///< true: hardware counters; false: the time proxy
+    std::string label;   ///< one line saying what the number is
+};
+/// Whether offloading routing (placement host or dpu) is expected to help.
+struct offload_advice {
+    memory_ratio ratio;
+    std::string verdict;  ///< "helps", "does not help" or "unclear"
+    std::string line;     ///< the sentence for people, with the rule that gave it
+};
+
+/// Thresholds of the rule (docs/report.md says where they come from).
+struct advice_thresholds {
+    /// Time proxy, ns of application + handler time per handled message: at
+    /// or above `helps_ns` the job is host-dominated (offload expected to
+    /// help); below `no_help_ns` it is communication-bound.  From the
+    /// histogram --work sweep of docs/report.md: host/inproc 0.16 at 22 ns,
+    /// 0.88 at 840 ns, 0.92 at 1.7 us, 0.99 at 7.9 us on a 2-core VM where the
+    /// router takes a rank's core; with spare cores that cost goes away.
+    double helps_ns = 5000.0;
+    double no_help_ns = 1000.0;
+    /// Counter ratio, memory bytes per communicated byte, likewise
+    /// (provisional: no PMU here; cachegrind's simulated 1.35 for histogram
+    /// at --work 0, a communication-bound code, sits below `no_help_bytes`).
+    double helps_bytes = 8.0;
+    double no_help_bytes = 2.0;
+};
+
+memory_ratio compute_ratio(const job_report& r);
+offload_advice advise(const job_report& r, const advice_thresholds& t = {});
 
 /// Bytes per batch a router sent to other routers (0 if it sent none).
 inline double mean_batch_bytes(const router_counters& c) noexcept {
@@ -66,6 +104,22 @@ inline hop_counts hops_of(const job_report& r) noexcept {
         h.hops[1] = t.messages_handled - t.records_self - t.records_transit;
     }
     return h;
+}
+
+/// Share of the thread's time since the job started spent idle (0 without time).
+inline double idle_fraction(const router_counters& c) noexcept {
+    return c.time_ns ? static_cast<double>(c.time_idle_ns) / static_cast<double>(c.time_ns) : 0.0;
+}
+/// Share of passes that moved nothing.
+inline double idle_pass_fraction(const router_counters& c) noexcept {
+    return c.passes ? static_cast<double>(c.passes_idle) / static_cast<double>(c.passes) : 0.0;
+}
+/// Batch fill of a rank's own engine (inproc; under host, of its ring chunks).
+inline double rank_batch_fill(const counters& c, std::uint64_t granularity) noexcept {
+    return c.batches_sent && granularity
+               ? static_cast<double>(c.batch_bytes_sent) / static_cast<double>(c.batches_sent) /
+                     static_cast<double>(granularity)
+               : 0.0;
 }
 
 }  // namespace buddy::report

@@ -37,7 +37,7 @@ grep -q ": ok$" <<<"$out" || fail "hops mesh2d granularity=64 depth=1: $out"
 echo "ok: hops mesh2d n=6 granularity=64 depth=1"
 
 out=$(timeout --kill-after=5 60 "$BUILD_DIR/router/buddyrun" -n 4 --route mesh2d --report "$OUT/b.json" -- \
-      "$CHECK" 2 2>&1) || fail "buddyrun --route mesh2d: $out"
+      "$CHECK" 2 2>"$OUT/b.err") || fail "buddyrun --route mesh2d: $out $(tail -n 5 "$OUT/b.err")"
 expect_verified "$(last_line "$out")" "buddyrun -n 4 --route mesh2d"
 res=$(python3 "$EXPECT" "$OUT/b.json" mesh2d 2) || fail "buddyrun --route mesh2d: $res"
 echo "ok: buddyrun --route mesh2d: $res"

@@ -4,6 +4,7 @@
 
 #include <iterator>
 
+#include "buddy/control/bodies.hpp"
 #include "buddy/ring/spsc_ring.hpp"
 #include "buddy/router/hello_validation.hpp"
 #include "buddy/router/log.hpp"
@@ -72,10 +73,9 @@ void job_registry::on_hello(rank_session& s, ctl::reader& r) {
     j.ranks[h.rank] = &s;
     had_job_ = true;
 
-    ctl::writer w(ctl::type::hello_reply);
-    w.put(rep);
-    for (auto& t : threads_) w.put_blob(t->fwd().address());
-    send(s, w.done());
+    std::vector<std::span<const std::byte>> addresses;
+    for (auto& t : threads_) addresses.emplace_back(t->fwd().address());
+    send(s, ctl::hello_reply_message(rep, addresses));
     if (verbose_)
         log("job %s: %s attaching", hex_id(h.job), "rank " + std::to_string(h.rank) + " (pid " + std::to_string(h.pid) + ")");
 }
@@ -122,31 +122,23 @@ void job_registry::on_table(rank_session& s, ctl::reader& r) {
     auto it = jobs_.find(s.job);
     if (!s.attached || it == jobs_.end()) return reply_error(s, ctl::type::table_reply, "table before attach");
     job_entry& j = it->second;
-    ctl::table t{};
-    if (!r.get(t) || t.job != s.job || t.ranks != j.s.size || t.routers == 0 || t.routers > t.ranks)
-        return reply_error(s, ctl::type::table_reply, "malformed job table");
-    if (t.route > static_cast<std::uint32_t>(routing::mesh2d) || t.zero != 0)
+    ctl::table_body t;
+    if (std::string bad = ctl::read_table(r, t); !bad.empty()) return reply_error(s, ctl::type::table_reply, bad);
+    if (t.job != s.job || t.rank_to_router.size() != j.s.size)
+        return reply_error(s, ctl::type::table_reply, "malformed job table (another job, or another size)");
+    if (t.route > static_cast<std::uint32_t>(routing::mesh2d))
         return reply_error(s, ctl::type::table_reply,
                            "job table names route " + std::to_string(t.route) + ", which this router does not know");
     const auto scheme = engine::scheme_of(static_cast<routing>(t.route));
     if (j.active) return reply_error(s, ctl::type::table_reply, "the job's table was already given");
     auto table = std::make_shared<job_table>();
-    table->rank_to_router.resize(t.ranks);
-    for (auto& v : table->rank_to_router)
-        if (!r.get(v) || v >= t.routers) return reply_error(s, ctl::type::table_reply, "malformed job table (ranks)");
-    r.skip_pad();
+    table->rank_to_router = std::move(t.rank_to_router);
     bool found_self = false;
-    table->routers.resize(t.routers);
-    for (std::uint32_t i = 0; i < t.routers; ++i) {
+    table->routers.resize(t.routers.size());
+    for (std::uint32_t i = 0; i < t.routers.size(); ++i) {
         auto& e = table->routers[i];
-        std::uint32_t threads = 0, zero = 0;
-        if (!r.get(e.instance) || !r.get(threads) || !r.get(zero) || threads == 0)
-            return reply_error(s, ctl::type::table_reply, "malformed job table (routers)");
-        for (std::uint32_t k = 0; k < threads; ++k) {
-            std::span<const std::byte> a;
-            if (!r.get_blob(a)) return reply_error(s, ctl::type::table_reply, "malformed job table (addresses)");
-            e.addresses.emplace_back(a.begin(), a.end());
-        }
+        e.instance = t.routers[i].instance;
+        e.addresses = std::move(t.routers[i].addresses);
         e.name = "buddy-router " + std::to_string(i) + " (instance " + hex_id(e.instance) + ")";
         if (e.instance == self_.instance) {
             table->self = i;
@@ -154,7 +146,7 @@ void job_registry::on_table(rank_session& s, ctl::reader& r) {
         }
     }
     if (!found_self) return reply_error(s, ctl::type::table_reply, "the job table does not list this router");
-    for (std::uint32_t rank = 0; rank < t.ranks; ++rank) {
+    for (std::uint32_t rank = 0; rank < j.s.size; ++rank) {
         const bool mine = table->rank_to_router[rank] == table->self;
         if (mine != (j.ranks.count(rank) != 0))
             return reply_error(s, ctl::type::table_reply,
@@ -170,8 +162,8 @@ void job_registry::on_table(rank_session& s, ctl::reader& r) {
     send(s, ctl::writer(ctl::type::table_reply).done());
     if (verbose_)
         log("job %s: routing, %s", hex_id(s.job),
-            std::to_string(j.ranks.size()) + " local ranks, " + std::to_string(t.routers) + " routers in the job, route " +
-                std::string(to_string(static_cast<routing>(t.route))));
+            std::to_string(j.ranks.size()) + " local ranks, " + std::to_string(table->routers.size()) +
+                " routers in the job, route " + std::string(to_string(static_cast<routing>(t.route))));
 }
 
 void job_registry::on_detach(rank_session& s) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <thread>
 
+#include "buddy/control/bodies.hpp"
 #include "buddy/control/unix_channel.hpp"
 #include "router_launcher.hpp"
 
@@ -111,21 +112,17 @@ bool router_client::hello(unsigned local_index) {
     ctl::writer w(ctl::type::hello);
     w.put(h);
     ctl::reader r = request(w.done(), ctl::type::hello_reply, true);
-    ctl::hello_reply rep{};
-    if (!r.get(rep)) return false;  // closed: the router was exiting
-    if (rep.threads == 0) rt_.fatal("malformed hello reply from " + label());
-    router_.threads = rep.threads;
-    router_.pid = rep.pid;
-    router_.instance = rep.instance;
-    router_.node = ctl::get_name(rep.node);
-    router_.out_segment = ctl::get_name(rep.out_segment);
-    router_.in_segment = ctl::get_name(rep.in_segment);
-    router_.addresses.clear();
-    for (std::uint32_t t = 0; t < router_.threads; ++t) {
-        std::span<const std::byte> a;
-        if (!r.get_blob(a)) rt_.fatal("malformed hello reply from " + label());
-        router_.addresses.emplace_back(a.begin(), a.end());
-    }
+    ctl::hello_reply_body rep;
+    if (r.left() == 0) return false;  // closed: the router was exiting
+    if (std::string bad = ctl::read_hello_reply(r, rep); !bad.empty())
+        rt_.fatal("malformed hello reply from " + label() + ": " + bad);
+    router_.threads = rep.head.threads;
+    router_.pid = rep.head.pid;
+    router_.instance = rep.head.instance;
+    router_.node = ctl::get_name(rep.head.node);
+    router_.out_segment = ctl::get_name(rep.head.out_segment);
+    router_.in_segment = ctl::get_name(rep.head.in_segment);
+    router_.addresses = std::move(rep.addresses);
     router_.name = "buddy-router (pid " + std::to_string(router_.pid) + ") on node " + router_.node;
     return true;
 }

@@ -3,6 +3,8 @@
 #include <map>
 #include <vector>
 
+#include "buddy/control/bodies.hpp"
+
 namespace buddy::detail {
 
 namespace ctl = control;
@@ -42,10 +44,7 @@ job_routers exchange_router_table(runtime& rt, router_client& client) {
     // The table's entry for our router (only leaders contribute one):
     // instance, threads, 0, then the address blobs.
     ctl::writer entry(ctl::type::table);  // only its body is shipped
-    if (leader) {
-        entry.put(mine.instance).put(mine.threads).put(std::uint32_t{0});
-        for (const auto& a : mine.addresses) entry.put_blob(a);
-    }
+    if (leader) ctl::put_table_router(entry, mine.instance, mine.addresses);
     const std::span<const std::byte> section = entry.body();
     const int len = static_cast<int>(section.size());
     std::vector<int> lens(static_cast<std::size_t>(n)), offs(static_cast<std::size_t>(n) + 1, 0);
@@ -56,10 +55,7 @@ job_routers exchange_router_table(runtime& rt, router_client& client) {
     if (!leader) return result;
 
     ctl::writer w(ctl::type::table);
-    w.put(ctl::table{rt.job(), job_routers, static_cast<std::uint32_t>(n),
-                     static_cast<std::uint32_t>(rt.settings().route), 0});
-    for (std::uint32_t v : rank_to_router) w.put(v);
-    w.pad();
+    ctl::put_table_head(w, rt.job(), job_routers, static_cast<std::uint32_t>(rt.settings().route), rank_to_router);
     for (int r : leader_of)
         w.put_bytes(std::span<const std::byte>(all.data() + offs[static_cast<std::size_t>(r)],
                                                static_cast<std::size_t>(lens[static_cast<std::size_t>(r)])));

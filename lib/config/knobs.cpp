@@ -314,6 +314,9 @@ std::vector<int> parse_cpu_list(std::string_view text, std::string_view spelled)
                            "': expected core numbers and ranges such as 0-3,8,10-11");
     };
     std::vector<int> out;
+    // One flag per possible core: searching `out` for each core made a wide
+    // range ("0-65535") quadratic, seconds of start-up (found by fuzz_config).
+    std::vector<bool> listed(65536);
     if (text.empty()) bad();
     std::size_t at = 0;
     while (at <= text.size()) {
@@ -327,8 +330,10 @@ std::vector<int> parse_cpu_list(std::string_view text, std::string_view spelled)
         if (dash == std::string_view::npos) hi = lo;
         if (!ok || hi < lo || hi > 65535) bad();
         for (std::uint64_t cpu = lo; cpu <= hi; ++cpu)
-            if (std::find(out.begin(), out.end(), static_cast<int>(cpu)) == out.end())
+            if (!listed[cpu]) {
+                listed[cpu] = true;
                 out.push_back(static_cast<int>(cpu));
+            }
         at = comma + 1;
     }
     return out;

@@ -344,6 +344,19 @@ TEST_CASE("router cores: malformed lists and cores this machine lacks are refuse
     CHECK_NOTHROW(c.validate());
 }
 
+// Found by fuzz_config (docs/reliability.md): each core of a range was looked
+// up among the cores listed before it, so "0-65535" took seconds at start.
+TEST_CASE("router cores: the widest list is read, each core once, in the order first given") {
+    const std::vector<int> all = knobs::parse_cpu_list("9,0-65535,3-4,65535", "BUDDY_ROUTER_CORES");
+    REQUIRE(all.size() == 65536);
+    CHECK(all[0] == 9);
+    CHECK(all[1] == 0);
+    CHECK(all[9] == 8);
+    CHECK(all[10] == 10);
+    CHECK(all.back() == 65535);
+    CHECK(error_of([] { knobs::parse_cpu_list("0-65536", "BUDDY_ROUTER_CORES"); }).find("'0-65536'") != std::string::npos);
+}
+
 TEST_CASE("router bin: missing, not executable, or not a buddy-router is refused") {
     config c;
     c.router_bin = "/nonexistent/buddy-router";

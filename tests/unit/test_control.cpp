@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "buddy/control/bodies.hpp"
 #include "buddy/control/channel.hpp"
 #include "buddy/control/messages.hpp"
 #include "buddy/control/node_paths.hpp"
@@ -107,6 +109,95 @@ TEST_CASE("a message body can be shipped without its header") {
     w.put(std::uint64_t{7});
     CHECK(w.body().size() == 8);
     CHECK(ctl::writer(ctl::type::table).body().empty());
+}
+
+namespace {
+ctl::reader body_of(const std::vector<std::byte>& m, ctl::message_header& h) {
+    ctl::reader r(m);
+    REQUIRE(r.open(h));
+    return r;
+}
+}  // namespace
+
+TEST_CASE("the job table and the hello reply round-trip through their writers and readers") {
+    ctl::table_body t;
+    t.job = 0xABC;
+    t.rank_to_router = {0, 1, 1};
+    t.routers = {{11, {{std::byte{1}}}}, {22, {{std::byte{2}, std::byte{3}}, {}}}};
+    const auto m = ctl::table_message(t);
+    ctl::message_header h{};
+    ctl::reader r = body_of(m, h);
+    ctl::table_body back;
+    REQUIRE(ctl::read_table(r, back).empty());
+    CHECK(back.job == t.job);
+    CHECK(back.rank_to_router == t.rank_to_router);
+    REQUIRE(back.routers.size() == 2);
+    CHECK(back.routers[1].instance == 22);
+    CHECK(back.routers[1].addresses == t.routers[1].addresses);
+
+    ctl::hello_reply head{};
+    head.instance = 5;
+    head.pid = 6;
+    REQUIRE(ctl::set_name(head.node, "node1"));
+    const std::vector<std::byte> a0{std::byte{9}}, a1{std::byte{8}, std::byte{7}};
+    const std::vector<std::span<const std::byte>> addresses{a0, a1};
+    const auto hm = ctl::hello_reply_message(head, addresses);
+    ctl::reader hr = body_of(hm, h);
+    ctl::hello_reply_body hb;
+    REQUIRE(ctl::read_hello_reply(hr, hb).empty());
+    CHECK(hb.head.threads == 2);
+    CHECK(hb.addresses[1] == a1);
+    CHECK(ctl::get_name(hb.head.node) == "node1");
+}
+
+// A table read to the letter of its counts made the router size vectors by
+// them before reading: 2^32 ranks asked for 16 GiB (found while writing the
+// control fuzzer; fuzz_control runs with a malloc limit).  Counts are now
+// checked against the bytes the message holds, and nothing may follow the table.
+TEST_CASE("a job table whose counts its bytes cannot hold is refused before anything is allocated") {
+    ctl::message_header h{};
+    {
+        ctl::writer w(ctl::type::table);
+        w.put(ctl::table{1, 0xFFFFFFFFu, 0xFFFFFFFFu});
+        const auto m = w.done();
+        ctl::reader r = body_of(m, h);
+        ctl::table_body t;
+        CHECK(ctl::read_table(r, t) == "malformed job table (ranks)");
+        CHECK(t.rank_to_router.capacity() == 0);
+    }
+    {
+        ctl::writer w(ctl::type::table);
+        const std::uint32_t map[2] = {0, 0};
+        ctl::put_table_head(w, 1, 1, map);
+        w.put(std::uint64_t{7}).put(std::uint32_t{0xFFFFFFFFu}).put(std::uint32_t{0});  // 2^32 threads, no addresses
+        const auto m = w.done();
+        ctl::reader r = body_of(m, h);
+        ctl::table_body t;
+        CHECK(ctl::read_table(r, t) == "malformed job table (routers)");
+    }
+    {
+        ctl::table_body t;
+        t.job = 1;
+        t.rank_to_router = {0};
+        t.routers = {{3, {{std::byte{1}}}}};
+        auto m = ctl::table_message(t);
+        m.resize(m.size() + 8);  // trailing bytes
+        const auto n = static_cast<std::uint32_t>(m.size());
+        std::memcpy(m.data() + offsetof(ctl::message_header, bytes), &n, sizeof n);
+        ctl::reader r = body_of(m, h);
+        ctl::table_body back;
+        CHECK(ctl::read_table(r, back).find("after the last router") != std::string::npos);
+    }
+    {
+        ctl::hello_reply head{};
+        std::memset(head.node, 'x', sizeof head.node);  // no NUL
+        const std::vector<std::byte> a{std::byte{1}};
+        const std::vector<std::span<const std::byte>> addresses{a};
+        const auto m = ctl::hello_reply_message(head, addresses);
+        ctl::reader r = body_of(m, h);
+        ctl::hello_reply_body b;
+        CHECK_FALSE(ctl::read_hello_reply(r, b).empty());
+    }
 }
 
 TEST_CASE("per-node paths carry the host name") {

@@ -11,8 +11,12 @@
 #include <memory>
 #include <vector>
 
-#include "buddy/router/forwarder.hpp"
+#include <atomic>
+#include <thread>
+
 #include "buddy/router/core_pinning.hpp"
+#include "buddy/router/forwarder.hpp"
+#include "buddy/router/router_thread.hpp"
 
 using namespace buddy;
 
@@ -385,6 +389,119 @@ TEST_CASE("two jobs on one router: a rank reaches only its own job's ranks; a ba
     CHECK(receive(a[1], 1, 2).empty());
     CHECK_FALSE(ha->failed.load());
     ep.close(rogue, 1.0);
+}
+
+// What the real router runs at once (router/service.cpp, jobs.cpp): several
+// router threads, each a forwarder on its own thread serving one job through
+// its own rings, sharing the job's table and health; the control thread
+// changes what they serve only through call() and reads their counters while
+// they run; ranks write outbound rings and read inbound rings from their own
+// threads.  Built under ThreadSanitizer by scripts/test (build-tsan).
+TEST_CASE("two router threads serve one job at once: shared table and health, control calls, rank threads") {
+    constexpr std::uint32_t ranks = 3, threads = 2;
+    constexpr std::uint64_t per_producer = 6000;  // records each rank thread sends
+    std::vector<std::unique_ptr<router::router_thread>> rt;
+    for (std::uint32_t t = 0; t < threads; ++t)
+        rt.push_back(std::make_unique<router::router_thread>(t, "router thread " + std::to_string(t), -1));
+    // Rings of every rank for every router thread, as a rank's two segments hold them.
+    std::vector<std::vector<std::unique_ptr<heap_ring>>> out(ranks), in(ranks);
+    for (std::uint32_t r = 0; r < ranks; ++r)
+        for (std::uint32_t t = 0; t < threads; ++t) {
+            out[r].push_back(std::make_unique<heap_ring>());
+            in[r].push_back(std::make_unique<heap_ring>());
+        }
+    auto table = std::make_shared<router::job_table>();
+    table->rank_to_router = {0, 0, 0};
+    router::job_table::router_entry self;
+    self.instance = 1;
+    self.name = "router 0";
+    for (auto& t : rt) self.addresses.push_back(t->fwd().address());
+    table->routers.push_back(self);
+    auto health = std::make_shared<router::job_health>();
+    const router::job_settings settings{job_id, ranks, 512, 4, 1024};
+    for (std::uint32_t t = 0; t < threads; ++t) {
+        std::vector<router::forwarder::rank_rings> rings;
+        for (std::uint32_t r = 0; r < ranks; ++r) rings.push_back({r, out[r][t]->mem, in[r][t]->mem});
+        rt[t]->call([&](router::forwarder& f) { f.add_job(settings, table, health, rings); });
+    }
+
+    // Rank p (0 and 1) sends through router thread p: records to every rank in turn.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    std::atomic<bool> producer_timed_out{false};
+    auto produce = [&](std::uint32_t p) {
+        ring::producer prod{out[p][p]->mem};
+        for (std::uint64_t i = 0; i < per_producer;) {
+            std::size_t granted = 0;
+            std::byte* at = prod.try_reserve(16, 16, granted);
+            if (at == nullptr) {
+                if (std::chrono::steady_clock::now() > deadline) {
+                    producer_timed_out.store(true, std::memory_order_relaxed);
+                    return;
+                }
+                std::this_thread::yield();
+                continue;
+            }
+            const std::uint64_t v = (std::uint64_t{p} << 32) | i;
+            std::memcpy(wire::write_header(at, static_cast<std::uint32_t>(i % ranks), 7, 8), &v, 8);
+            prod.commit(16);
+            ++i;
+        }
+    };
+    std::thread producers[2] = {std::thread(produce, 0), std::thread(produce, 1)};
+
+    // This thread: the ranks' receiving side and the control thread.
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> next;  // (sender, dest) -> next index
+    std::uint64_t received = 0, out_of_order = 0;
+    std::vector<std::unique_ptr<ring::consumer>> cons;
+    for (std::uint32_t r = 0; r < ranks; ++r)
+        for (std::uint32_t t = 0; t < threads; ++t) cons.push_back(std::make_unique<ring::consumer>(in[r][t]->mem));
+    std::uint64_t control_calls = 0;
+    const bool done = step_until(
+        [&] {
+            for (std::uint32_t r = 0; r < ranks; ++r)
+                for (std::uint32_t t = 0; t < threads; ++t) {
+                    ring::consumer& c = *cons[r * threads + t];
+                    const wire::batch_limits lim{job_id, ranks, 0, wire::max_payload_bytes, r};
+                    for (auto chunk = c.front(); chunk.data() != nullptr; chunk = c.front()) {
+                        const auto res = wire::for_each_checked_record(
+                            chunk, lim, [&](const wire::record_header&, const std::byte* payload, std::size_t) {
+                                std::uint64_t v;
+                                std::memcpy(&v, payload, 8);
+                                const auto sender = static_cast<std::uint32_t>(v >> 32);
+                                std::uint64_t& want = next[{sender, r}];
+                                if ((v & 0xFFFFFFFFu) != want * ranks + r) ++out_of_order;
+                                ++want;
+                                ++received;
+                            });
+                        REQUIRE_MESSAGE(res, wire::describe(res));
+                        c.pop();
+                    }
+                }
+            // The control thread meanwhile: counters of any thread (relaxed
+            // loads), and a command run between two passes (as stats does).
+            (void)rt[control_calls % threads]->fwd().counters();
+            if (++control_calls % 64 == 0) {
+                router_counters mine;
+                rt[control_calls / 64 % threads]->call([&](router::forwarder& f) { mine = f.job_counters(job_id); });
+                CHECK(mine.records_local <= 2 * per_producer);
+            }
+            std::this_thread::yield();
+        },
+        [&] { return received == 2 * per_producer || producer_timed_out.load(std::memory_order_relaxed); }, 120);
+    for (auto& t : producers) t.join();
+    CHECK_FALSE(producer_timed_out.load());
+    CHECK(done);
+    CHECK(received == 2 * per_producer);
+    CHECK(out_of_order == 0);  // one ring, one thread, one inbound ring: order per sender and destination kept
+    std::uint64_t local = 0;
+    for (auto& t : rt) local += t->fwd().counters().records_local;
+    CHECK(local == 2 * per_producer);
+    // One thread fails the job; the others see it through the shared health.
+    rt[1]->call([&](router::forwarder&) { health->fail("test: a rank died"); });
+    CHECK(health->failed.load(std::memory_order_acquire));
+    CHECK(health->reason() == "test: a rank died");
+    for (auto& t : rt) t->call([](router::forwarder& f) { f.remove_job(job_id); });
+    rt.clear();  // joins the threads before the rings go
 }
 
 TEST_CASE("cpu lists and core plans") {

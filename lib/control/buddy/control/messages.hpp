@@ -238,6 +238,8 @@ public:
         while (at_ % 8 != 0 && at_ < m_.size()) ++at_;
         return true;
     }
+    /// Bytes not read yet: what a count in the message may claim at most.
+    std::size_t left() const noexcept { return m_.size() - at_; }
     std::string rest_text() {
         std::string s(reinterpret_cast<const char*>(m_.data() + at_), m_.size() - at_);
         at_ = m_.size();

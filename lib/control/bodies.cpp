@@ -1,0 +1,83 @@
+#include "buddy/control/bodies.hpp"
+
+namespace buddy::control {
+
+void put_table_head(writer& w, std::uint64_t job, std::uint32_t routers, std::uint32_t route,
+                    std::span<const std::uint32_t> rank_to_router) {
+    w.put(table{job, routers, static_cast<std::uint32_t>(rank_to_router.size()), route, 0});
+    for (std::uint32_t v : rank_to_router) w.put(v);
+    w.pad();
+}
+
+void put_table_router(writer& w, std::uint64_t instance, std::span<const address_blob> addresses) {
+    w.put(instance).put(static_cast<std::uint32_t>(addresses.size())).put(std::uint32_t{0});
+    for (const auto& a : addresses) w.put_blob(a);
+}
+
+std::vector<std::byte> table_message(const table_body& t) {
+    writer w(type::table);
+    put_table_head(w, t.job, static_cast<std::uint32_t>(t.routers.size()), t.route, t.rank_to_router);
+    for (const auto& r : t.routers) put_table_router(w, r.instance, r.addresses);
+    return w.done();
+}
+
+std::string read_table(reader& r, table_body& out) {
+    table t{};
+    if (!r.get(t)) return "malformed job table (truncated head)";
+    if (t.routers == 0 || t.routers > t.ranks) return "malformed job table (" + std::to_string(t.routers) +
+                                                      " routers for " + std::to_string(t.ranks) + " ranks)";
+    // Counts are checked against the bytes present before anything is sized by them.
+    if (r.left() / sizeof(std::uint32_t) < t.ranks) return "malformed job table (ranks)";
+    if (t.zero != 0) return "malformed job table (reserved word " + std::to_string(t.zero) + ", expected 0)";
+    out.job = t.job;
+    out.route = t.route;
+    out.rank_to_router.resize(t.ranks);
+    for (auto& v : out.rank_to_router)
+        if (!r.get(v) || v >= t.routers) return "malformed job table (ranks)";
+    r.skip_pad();
+    constexpr std::size_t smallest_entry = 16 + 8;  // instance, threads, 0, one empty blob
+    if (r.left() / smallest_entry < t.routers) return "malformed job table (routers)";
+    out.routers.resize(t.routers);
+    for (auto& e : out.routers) {
+        std::uint32_t threads = 0, zero = 0;
+        if (!r.get(e.instance) || !r.get(threads) || !r.get(zero) || threads == 0 || zero != 0 ||
+            r.left() / 8 < threads)
+            return "malformed job table (routers)";
+        e.addresses.resize(threads);
+        for (auto& a : e.addresses) {
+            std::span<const std::byte> b;
+            if (!r.get_blob(b)) return "malformed job table (addresses)";
+            a.assign(b.begin(), b.end());
+        }
+    }
+    if (r.left() != 0) return "malformed job table (" + std::to_string(r.left()) + " bytes after the last router)";
+    return {};
+}
+
+std::vector<std::byte> hello_reply_message(const hello_reply& head, std::span<const std::span<const std::byte>> addresses) {
+    writer w(type::hello_reply);
+    hello_reply h = head;
+    h.threads = static_cast<std::uint32_t>(addresses.size());
+    w.put(h);
+    for (auto a : addresses) w.put_blob(a);
+    return w.done();
+}
+
+std::string read_hello_reply(reader& r, hello_reply_body& out) {
+    if (!r.get(out.head)) return "truncated";
+    const hello_reply& h = out.head;
+    if (h.threads == 0) return "no router threads";
+    // A name fills its field only if NUL-padded: get_name() would read one that does not as 128 bytes.
+    for (const char* name : {h.out_segment, h.in_segment, h.node})
+        if (name[name_bytes - 1] != '\0') return "a segment or node name is not NUL-terminated";
+    if (r.left() / 8 < h.threads) return std::to_string(h.threads) + " threads but no room for their addresses";
+    out.addresses.resize(h.threads);
+    for (auto& a : out.addresses) {
+        std::span<const std::byte> b;
+        if (!r.get_blob(b)) return "truncated worker addresses";
+        a.assign(b.begin(), b.end());
+    }
+    return {};
+}
+
+}  // namespace buddy::control

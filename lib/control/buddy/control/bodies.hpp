@@ -1,0 +1,59 @@
+// The two variable-length message bodies, written and read in one place:
+// the job table (a rank to its router) and the hello reply (a router to a
+// rank).  Both sides of the protocol and the fuzzer (tests/fuzz) use these,
+// so what is fuzzed is what runs.
+//
+// A reader refuses a body with a sentence (empty: accepted) and checks every
+// count against the bytes that are left before it allocates anything, so a
+// peer cannot make the other side reserve memory its message does not hold.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "buddy/control/messages.hpp"
+
+namespace buddy::control {
+
+using address_blob = std::vector<std::byte>;
+
+struct table_router {
+    std::uint64_t instance = 0;
+    std::vector<address_blob> addresses;  ///< one per router thread, at least one
+};
+
+struct table_body {
+    std::uint64_t job = 0;
+    std::uint32_t route = 0;  ///< buddy::routing; the router checks it names a route it knows
+    std::vector<std::uint32_t> rank_to_router;  ///< router index of each rank of the job
+    std::vector<table_router> routers;
+};
+
+/// The table's head: job, router count, route, then the rank -> router map, padded.
+void put_table_head(writer& w, std::uint64_t job, std::uint32_t routers, std::uint32_t route,
+                    std::span<const std::uint32_t> rank_to_router);
+/// One router's entry: instance, thread count, a zero word, one address blob per thread.
+void put_table_router(writer& w, std::uint64_t instance, std::span<const address_blob> addresses);
+/// The whole table message.
+std::vector<std::byte> table_message(const table_body& t);
+/// Reads a table body (the reader just past the header); empty when accepted.
+/// Checks its own consistency only (every router index in range, at least one
+/// router, no more routers than ranks, nothing after the last router); the
+/// router checks it against the job it serves.
+std::string read_table(reader& r, table_body& out);
+
+struct hello_reply_body {
+    hello_reply head{};
+    std::vector<address_blob> addresses;  ///< head.threads of them
+};
+
+/// The whole hello reply message.
+std::vector<std::byte> hello_reply_message(const hello_reply& head, std::span<const std::span<const std::byte>> addresses);
+/// Reads a hello reply body; empty when accepted (at least one thread, one
+/// address per thread, NUL-terminated names).
+std::string read_hello_reply(reader& r, hello_reply_body& out);
+
+}  // namespace buddy::control

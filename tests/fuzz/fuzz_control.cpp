@@ -1,0 +1,161 @@
+// Fuzzes the control-plane messages (lib/control): one input is one message
+// as a channel delivers it, decoded the way its receiver decodes it.
+//
+//   hello        -> reader::get + the router's hello_settings_refusal()
+//   hello_reply  -> read_hello_reply() (the rank)
+//   table        -> read_table() (the router)
+//   job_failed   -> the job_failed head and its reason (the rank)
+//   stats        -> the stats request (the router)
+//   stats_reply  -> its head and threads x fields counters (the rank)
+//   the rest     -> header only; a refusal (status != 0) is a sentence
+//
+// Contract checked (abort on violation):
+//  * no read outside the message, no UB, no exception other than what a
+//    reader never throws (none), no allocation a message does not pay for
+//    (libFuzzer's -malloc_limit_mb);
+//  * reader::open accepts exactly the messages whose magic, version and
+//    length are right;
+//  * an accepted table or hello reply re-encodes (table_message(),
+//    hello_reply_message()) into a message that decodes to the same value,
+//    and a refused one says why (a non-empty sentence);
+//  * a hello the router accepts has every setting in the knob ranges, a ring
+//    that holds the largest message, and a rank inside the job.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "buddy/config.hpp"
+#include "buddy/control/bodies.hpp"
+#include "buddy/router/hello_validation.hpp"
+
+namespace ctl = buddy::control;
+
+namespace {
+
+[[noreturn]] void violated(const char* what) {
+    std::fprintf(stderr, "fuzz_control: contract violated: %s\n", what);
+    std::abort();
+}
+#define EXPECT(cond) \
+    do {             \
+        if (!(cond)) violated(#cond); \
+    } while (0)
+
+ctl::reader opened(std::span<const std::byte> m, ctl::message_header& h) {
+    ctl::reader r(m);
+    EXPECT(r.open(h));
+    return r;
+}
+
+bool same(const ctl::table_body& a, const ctl::table_body& b) {
+    if (a.job != b.job || a.route != b.route || a.rank_to_router != b.rank_to_router || a.routers.size() != b.routers.size()) return false;
+    for (std::size_t i = 0; i < a.routers.size(); ++i)
+        if (a.routers[i].instance != b.routers[i].instance || a.routers[i].addresses != b.routers[i].addresses)
+            return false;
+    return true;
+}
+
+void check_table(ctl::reader& r) {
+    ctl::table_body t;
+    const std::string bad = ctl::read_table(r, t);
+    if (!bad.empty()) return;
+    EXPECT(!t.routers.empty() && t.routers.size() <= t.rank_to_router.size());
+    for (std::uint32_t v : t.rank_to_router) EXPECT(v < t.routers.size());
+    for (const auto& e : t.routers) EXPECT(!e.addresses.empty());
+    const std::vector<std::byte> again = ctl::table_message(t);
+    ctl::message_header h{};
+    ctl::reader r2 = opened(again, h);
+    EXPECT(h.type == static_cast<std::uint16_t>(ctl::type::table));
+    ctl::table_body t2;
+    EXPECT(ctl::read_table(r2, t2).empty());
+    EXPECT(same(t, t2));
+}
+
+void check_hello_reply(ctl::reader& r) {
+    ctl::hello_reply_body b;
+    const std::string bad = ctl::read_hello_reply(r, b);
+    if (!bad.empty()) return;
+    EXPECT(b.head.threads == b.addresses.size() && b.head.threads != 0);
+    // Names read back shorter than their field (NUL-terminated).
+    EXPECT(ctl::get_name(b.head.node).size() < ctl::name_bytes);
+    std::vector<std::span<const std::byte>> spans(b.addresses.begin(), b.addresses.end());
+    const std::vector<std::byte> again = ctl::hello_reply_message(b.head, spans);
+    ctl::message_header h{};
+    ctl::reader r2 = opened(again, h);
+    ctl::hello_reply_body b2;
+    EXPECT(ctl::read_hello_reply(r2, b2).empty());
+    EXPECT(std::memcmp(&b.head, &b2.head, sizeof b.head) == 0 && b.addresses == b2.addresses);
+}
+
+void check_hello(ctl::reader& r) {
+    ctl::hello h{};
+    if (!r.get(h)) return;
+    const std::string bad = buddy::router::hello_settings_refusal(h);
+    if (!bad.empty()) return;
+    using kr = buddy::knob_range;
+    EXPECT(h.job != 0 && h.rank < h.job_size);
+    EXPECT(h.ring_bytes >= kr::ring_bytes_min && h.ring_bytes <= kr::ring_bytes_max);
+    EXPECT((h.ring_bytes & (h.ring_bytes - 1)) == 0);
+    EXPECT(h.granularity >= kr::granularity_min && h.granularity <= kr::granularity_max);
+    EXPECT(h.depth >= kr::depth_min && h.depth <= kr::depth_max);
+    EXPECT(h.max_message >= kr::max_message_min && h.max_message <= kr::max_message_max);
+    EXPECT(h.ring_bytes >= 2 * h.max_message);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size > ctl::max_message_bytes) return 0;  // a channel drops those before any decoding
+    const std::span<const std::byte> m(reinterpret_cast<const std::byte*>(data), size);
+    ctl::reader r(m);
+    ctl::message_header h{};
+    const bool ok = r.open(h);
+    bool expect_ok = size >= sizeof h;
+    if (expect_ok) {
+        ctl::message_header raw;
+        std::memcpy(&raw, data, sizeof raw);
+        expect_ok = raw.magic == ctl::magic && raw.version == ctl::version && raw.bytes == size;
+    }
+    EXPECT(ok == expect_ok);
+    if (!ok) return 0;
+    EXPECT(r.left() == size - sizeof h);
+    if (h.status != 0) {  // a refusal: the body is the reason
+        const std::string why = r.rest_text();
+        EXPECT(why.size() == size - sizeof h && r.left() == 0);
+        return 0;
+    }
+    switch (static_cast<ctl::type>(h.type)) {
+        case ctl::type::hello: check_hello(r); break;
+        case ctl::type::hello_reply: check_hello_reply(r); break;
+        case ctl::type::table: check_table(r); break;
+        case ctl::type::job_failed: {
+            ctl::job_failed f{};
+            if (r.get(f)) (void)r.rest_text();
+            break;
+        }
+        case ctl::type::stats: {
+            ctl::stats_request q{};
+            (void)r.get(q);
+            break;
+        }
+        case ctl::type::stats_reply: {
+            ctl::stats_reply head{};
+            if (!r.get(head) || head.threads == 0 || head.fields == 0) break;
+            // The rank reads threads x fields counters, stopping at the first that is missing.
+            std::uint64_t v = 0, read = 0;
+            for (std::uint64_t i = 0; i < std::uint64_t{head.threads} * head.fields && r.get(v); ++i) ++read;
+            EXPECT(read <= (size - sizeof h - sizeof head) / 8);
+            break;
+        }
+        default: {
+            std::span<const std::byte> blob;
+            while (r.get_blob(blob)) EXPECT(blob.data() >= m.data() && blob.data() + blob.size() <= m.data() + m.size());
+            EXPECT(r.left() <= size);
+            break;
+        }
+    }
+    return 0;
+}

@@ -10,6 +10,11 @@
 // on, and only if the pipeline is full too does it wait — running incoming
 // handlers meanwhile, which is what keeps two ranks that flood each other from
 // deadlocking.
+//
+// Several comms (a world and its splits) may be used in any order: every wait
+// in one comm — async() waiting for room, barrier(), progress() — also polls
+// every other comm of the process, so the party one comm waits for is never
+// stuck because nobody drains another (docs/reliability.md).
 #pragma once
 
 #include <mpi.h>

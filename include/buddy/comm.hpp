@@ -13,8 +13,10 @@
 //
 // Several comms (a world and its splits) may be used in any order: every wait
 // in one comm — async() waiting for room, barrier(), progress() — also polls
-// every other comm of the process, so the party one comm waits for is never
-// stuck because nobody drains another (docs/reliability.md).
+// every other comm of the process (delivering what arrived there returns its
+// senders' credit), so the party one comm waits for is never stuck because
+// nobody drains another; barriers go in the same order on every rank of a
+// comm, as MPI collectives do (docs/reliability.md).
 #pragma once
 
 #include <mpi.h>

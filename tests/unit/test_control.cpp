@@ -122,6 +122,7 @@ ctl::reader body_of(const std::vector<std::byte>& m, ctl::message_header& h) {
 TEST_CASE("the job table and the hello reply round-trip through their writers and readers") {
     ctl::table_body t;
     t.job = 0xABC;
+    t.route = 1;  // mesh2d
     t.rank_to_router = {0, 1, 1};
     t.routers = {{11, {{std::byte{1}}}}, {22, {{std::byte{2}, std::byte{3}}, {}}}};
     const auto m = ctl::table_message(t);
@@ -130,6 +131,7 @@ TEST_CASE("the job table and the hello reply round-trip through their writers an
     ctl::table_body back;
     REQUIRE(ctl::read_table(r, back).empty());
     CHECK(back.job == t.job);
+    CHECK(back.route == t.route);
     CHECK(back.rank_to_router == t.rank_to_router);
     REQUIRE(back.routers.size() == 2);
     CHECK(back.routers[1].instance == 22);
@@ -168,7 +170,7 @@ TEST_CASE("a job table whose counts its bytes cannot hold is refused before anyt
     {
         ctl::writer w(ctl::type::table);
         const std::uint32_t map[2] = {0, 0};
-        ctl::put_table_head(w, 1, 1, map);
+        ctl::put_table_head(w, 1, 1, 0, map);
         w.put(std::uint64_t{7}).put(std::uint32_t{0xFFFFFFFFu}).put(std::uint32_t{0});  // 2^32 threads, no addresses
         const auto m = w.done();
         ctl::reader r = body_of(m, h);

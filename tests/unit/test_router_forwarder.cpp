@@ -402,7 +402,9 @@ TEST_CASE("two router threads serve one job at once: shared table and health, co
     constexpr std::uint64_t per_producer = 6000;  // records each rank thread sends
     std::vector<std::unique_ptr<router::router_thread>> rt;
     for (std::uint32_t t = 0; t < threads; ++t)
-        rt.push_back(std::make_unique<router::router_thread>(t, "router thread " + std::to_string(t), -1));
+        // yield: the test's threads outnumber this machine's cores.
+        rt.push_back(std::make_unique<router::router_thread>(t, "router thread " + std::to_string(t), -1,
+                                                             ring::wait_mode::yield));
     // Rings of every rank for every router thread, as a rank's two segments hold them.
     std::vector<std::vector<std::unique_ptr<heap_ring>>> out(ranks), in(ranks);
     for (std::uint32_t r = 0; r < ranks; ++r)

@@ -1,6 +1,5 @@
 // Every knob: one name, one unit, one default, from environment and flags,
 // validated with a message that names the knob and the accepted range.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cstdlib>

@@ -1,6 +1,5 @@
 // lib/control without a router: message codec, per-node names, and the Unix
 // channel (a socketpair, and a real listener in a private directory).
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <sys/socket.h>

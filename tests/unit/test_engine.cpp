@@ -1,6 +1,5 @@
 // The engine driven with no processes and no network: a fake link records the
 // batches the aggregator hands it and returns credit when the test says so.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cstring>

@@ -1,7 +1,6 @@
 // Hardware counters: the event choice per vendor from a hand-written CPU
 // description (no hardware needed), and a real session on this machine, which
 // must either count or say precisely why not.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -1,6 +1,5 @@
 // Where a rank or buddyrun finds buddy-router (lib/launch): the order of the
 // candidates, and what is never taken, on staged directories.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,7 +1,6 @@
 // The report writers follow the counter lists: every counter appears in the
 // JSON and the table under its name, totals add up, router batch fill is
 // derived from bytes and batches, and docs/counters.md is what the lists say.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <fstream>

@@ -1,5 +1,4 @@
 // engine::route with no processes: who serves a rank, the next hop, and the lane.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <stdexcept>

@@ -1,6 +1,5 @@
 // The router's data path without processes: rings in heap memory, two
 // forwarders in one process talking over UCX, and core pinning.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cstdlib>

@@ -1,5 +1,4 @@
 // Argument encoding: what async() writes and what a handler receives.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <array>

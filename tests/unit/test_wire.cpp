@@ -1,6 +1,5 @@
 // The wire format: records and batches, and the parser that must refuse any
 // malformed input without reading outside it.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cstring>

@@ -7,12 +7,8 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:?BUILD_DIR must name the meson build directory}
 UPDATES=${1:-2000000}
 REPEATS=${2:-5}
-export BUDDY_ROUTER_BIN="$BUILD_DIR/router/buddy-router"
-export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_mpi_yield_when_idle=1
-SOCKDIR=$(mktemp -d /tmp/buddy-perf.XXXXXX)
-chmod 700 "$SOCKDIR"
-trap 'rm -rf "$SOCKDIR"' EXIT
-export BUDDY_ROUTER_SOCKET="$SOCKDIR/router-{i}.sock"
+source perf/lib/env.sh
+perf_env "$BUILD_DIR"
 
 PYTHONPATH=perf/lib python3 - "$BUILD_DIR" "$UPDATES" "$REPEATS" <<'PY'
 import statistics, sys

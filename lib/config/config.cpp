@@ -6,34 +6,13 @@
 #include <sstream>
 
 #include "buddy/config/knobs.hpp"
+#include "buddy/config/words.hpp"
 
 namespace buddy {
 
-std::string_view to_string(placement p) noexcept {
-    switch (p) {
-        case placement::inproc: return "inproc";
-        case placement::host: return "host";
-        case placement::dpu: return "dpu";
-    }
-    return "unknown";
-}
-
-std::string_view to_string(wait_policy w) noexcept {
-    switch (w) {
-        case wait_policy::automatic: return "auto";
-        case wait_policy::spin: return "spin";
-        case wait_policy::yield: return "yield";
-    }
-    return "unknown";
-}
-
-std::string_view to_string(routing r) noexcept {
-    switch (r) {
-        case routing::direct: return "direct";
-        case routing::mesh2d: return "mesh2d";
-    }
-    return "unknown";
-}
+std::string_view to_string(placement p) noexcept { return knobs::word_of(p); }
+std::string_view to_string(wait_policy w) noexcept { return knobs::word_of(w); }
+std::string_view to_string(routing r) noexcept { return knobs::word_of(r); }
 
 std::string_view to_string(knob_source s) noexcept {
     switch (s) {

@@ -8,6 +8,10 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include "buddy/config/words.hpp"
 
 namespace buddy::knobs {
 
@@ -100,21 +104,21 @@ struct seconds_member {
     }
 };
 
-// A knob that takes one word: the words are the enum's to_string() names
-// (include/buddy/config.hpp), so each is spelled in one place.
-template <auto member, auto... values>
+// A knob that takes one word of its enum's table (words.hpp).
+template <auto member>
 struct choice_member {
+    using value_type = std::remove_cvref_t<decltype(std::declval<config&>().*member)>;
     static void set(config& c, std::string_view t, const knob& k, std::string_view spelled) {
-        const bool known = ((to_string(values) == t ? (c.*member = values, true) : false) || ...);
-        if (!known)
+        if (!value_of(t, c.*member))
             throw config_error("buddy: unknown " + std::string(k.name) + " '" + std::string(t) + "': expected " +
                                std::string(k.choices) + " (" + std::string(spelled) + ")");
     }
-    static std::string get(const config& c) { return std::string(to_string(c.*member)); }
+    static std::string get(const config& c) { return std::string(word_of(c.*member)); }
+    static constexpr std::string_view words = word_list<value_type>::text;
 };
-using placement_member = choice_member<&config::where, placement::inproc, placement::host, placement::dpu>;
-using wait_member = choice_member<&config::wait, wait_policy::automatic, wait_policy::spin, wait_policy::yield>;
-using route_member = choice_member<&config::route, routing::direct, routing::mesh2d>;
+using placement_member = choice_member<&config::where>;
+using wait_member = choice_member<&config::wait>;
+using route_member = choice_member<&config::route>;
 
 template <typename M>
 constexpr knob entry(std::string_view name, form kind, std::string_view unit, std::string_view description) {
@@ -159,10 +163,10 @@ constexpr knob power_of_two(knob k) {
 // rank's hello with them); defaults from the member initialisers of config.
 const knob the_table[] = {
     with_choices(entry<placement_member>("placement", form::choice, "placement", "where routing runs"),
-                 "inproc, host or dpu"),
+                 placement_member::words),
     with_choices(entry<route_member>("route", form::choice, "route",
                                      "next hops between routers (inproc: ranks); see docs/routing.md"),
-                 "direct or mesh2d"),
+                 route_member::words),
     ranged<bytes_member<&config::granularity>>("granularity", form::bytes, "bytes", kr::granularity_min,
                                                kr::granularity_max, "batch size: a batch is sent once it holds this much"),
     ranged<count_member<&config::depth>>("depth", form::count, "batches", kr::depth_min, kr::depth_max,
@@ -194,7 +198,7 @@ const knob the_table[] = {
     with_choices(entry<wait_member>("wait", form::choice, "policy",
                                     "how waiting ranks and routers use their core: spin, yield, or auto (spin when "
                                     "ranks and routers fit the cores and the node was otherwise idle at start)"),
-                 "auto, spin or yield"),
+                 wait_member::words),
     entry<bool_member<&config::verbose>>("verbose", form::boolean, "boolean", "print the settings in force at start"),
     entry<bool_member<&config::checksum>>("checksum", form::boolean, "boolean",
                                           "CRC-32C over every batch and ring chunk, verified at every hop; corruption fails the job"),

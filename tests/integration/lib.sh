@@ -58,3 +58,30 @@ expect_refused() {
     (( rc != 0 )) || fail "$what: accepted (exit status 0)"
     echo "ok: $what refused (exit $rc)"
 }
+
+# private_dir NAME: a new directory /tmp/buddy-test-NAME.XXXXXX of mode 0700,
+# for one test's router sockets and logs (the router refuses a socket
+# directory that group or others may write).
+private_dir() {
+    local d
+    d=$(mktemp -d "/tmp/buddy-test-$1.XXXXXX") || fail "mktemp failed"
+    chmod 700 "$d"
+    echo "$d"
+}
+
+# start_service_router SOCKET LOG [ROUTER OPTIONS...]: a long-lived
+# buddy-router (--service --verbose, log in LOG) in the background, its pid in
+# RPID; returns once SOCKET exists, fails at once if the router exits first,
+# and after 5 s at most.
+start_service_router() {
+    local sock=$1 log=$2
+    shift 2
+    "$BUILD_DIR/router/buddy-router" --socket "$sock" --service --verbose "$@" 2>"$log" &
+    RPID=$!
+    for _ in $(seq 1 100); do
+        [[ -S $sock ]] && return 0
+        kill -0 "$RPID" 2>/dev/null || break
+        sleep 0.05
+    done
+    fail "router did not create $sock: $(cat "$log")"
+}

@@ -10,8 +10,7 @@ source "$(dirname "$0")/lib.sh"
 
 SOURCE_DIR=${SOURCE_DIR:?SOURCE_DIR must name the buddy source tree}
 CONSUMER="$SOURCE_DIR/tests/consumer"
-WORK=$(mktemp -d /tmp/buddy-test-consumer.XXXXXX)
-chmod 700 "$WORK"
+WORK=$(private_dir consumer)
 SOCKDIR="$WORK/sockets"
 mkdir -m 700 "$SOCKDIR"
 cleanup() {

@@ -7,8 +7,7 @@ source "$(dirname "$0")/lib.sh"
 BR="$BUILD_DIR/router/buddyrun"
 EXE="$APPS/histogram"
 [[ -x $BR && -x $EXE ]] || fail "buddyrun or histogram not built"
-SOCKDIR=$(mktemp -d /tmp/buddy-test-run.XXXXXX)
-chmod 700 "$SOCKDIR"
+SOCKDIR=$(private_dir run)
 cleanup() {
     local p
     for p in $(pgrep -f -- "--socket $SOCKDIR/" || true); do kill -9 "$p" 2>/dev/null || true; done

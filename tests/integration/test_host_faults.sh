@@ -9,8 +9,7 @@ source "$(dirname "$0")/lib.sh"
 EXE="$APPS/histogram"
 ROUTER="$BUILD_DIR/router/buddy-router"
 [[ -x $EXE && -x $ROUTER ]] || fail "histogram or buddy-router not built"
-SOCKDIR=$(mktemp -d /tmp/buddy-test-faults.XXXXXX)
-chmod 700 "$SOCKDIR"
+SOCKDIR=$(private_dir faults)
 SOCK="$SOCKDIR/router.sock"
 RPID=""
 MPID=""
@@ -23,12 +22,6 @@ trap cleanup EXIT
 export BUDDY_PLACEMENT=host BUDDY_ROUTER_SOCKET="$SOCK"
 LONG=(--updates 400000000 --table 4096 --json)
 
-start_router() {  # LOG
-    "$ROUTER" --socket "$SOCK" --service --verbose 2>"$1" &
-    RPID=$!
-    for _ in $(seq 1 100); do [[ -S $SOCK ]] && return 0; sleep 0.05; done
-    fail "router did not create $SOCK: $(cat "$1")"
-}
 wait_routing() {  # LOG: until the job's table is in (ranks are sending)
     for _ in $(seq 1 200); do grep -q routing "$1" && return 0; sleep 0.05; done
     fail "the job never started routing: $(cat "$1")"
@@ -37,7 +30,7 @@ segments_of() { ls /dev/shm | grep -c "^buddy-$(id -u)-$(hostname)-$1-" || true;
 
 # ---- 1. router killed
 LOG1="$SOCKDIR/r1.log"
-start_router "$LOG1"
+start_service_router "$SOCK" "$LOG1"
 run_mpi 60 2 "$EXE" "${LONG[@]}" >"$SOCKDIR/k1.out" 2>"$SOCKDIR/k1.err" &
 MPID=$!
 wait_routing "$LOG1"
@@ -61,7 +54,7 @@ echo "ok: router SIGKILLed mid-run: job exited $rc after $elapsed s: $(grep -m1 
 # ---- 2. rank killed
 LOG2="$SOCKDIR/r2.log"
 rm -f "$SOCK"
-start_router "$LOG2"
+start_service_router "$SOCK" "$LOG2"
 run_mpi 60 2 "$EXE" "${LONG[@]}" >"$SOCKDIR/k2.out" 2>"$SOCKDIR/k2.err" &
 MPID=$!
 wait_routing "$LOG2"

@@ -10,8 +10,7 @@ EXE="$APPS/histogram"
 [[ -x $EXE ]] || fail "histogram: $EXE not built"
 export BUDDY_ROUTER_BIN="$BUILD_DIR/router/buddy-router"
 [[ -x $BUDDY_ROUTER_BIN ]] || fail "buddy-router not built"
-SOCKDIR=$(mktemp -d /tmp/buddy-test-hist.XXXXXX)
-chmod 700 "$SOCKDIR"
+SOCKDIR=$(private_dir hist)
 export BUDDY_ROUTER_SOCKET="$SOCKDIR/router-{i}.sock"
 export BUDDY_PLACEMENT=host
 

@@ -7,8 +7,7 @@ source "$(dirname "$0")/lib.sh"
 EXE="$APPS/histogram"
 ROUTER="$BUILD_DIR/router/buddy-router"
 [[ -x $EXE && -x $ROUTER ]] || fail "histogram or buddy-router not built"
-SOCKDIR=$(mktemp -d /tmp/buddy-test-jobs.XXXXXX)
-chmod 700 "$SOCKDIR"
+SOCKDIR=$(private_dir jobs)
 SOCK="$SOCKDIR/router.sock"
 LOG="$SOCKDIR/router.log"
 RPID=""
@@ -18,10 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$ROUTER" --socket "$SOCK" --threads 2 --service --verbose 2>"$LOG" &
-RPID=$!
-for _ in $(seq 1 100); do [[ -S $SOCK ]] && break; sleep 0.05; done
-[[ -S $SOCK ]] || fail "router did not create $SOCK: $(cat "$LOG")"
+start_service_router "$SOCK" "$LOG" --threads 2
 
 export BUDDY_PLACEMENT=host BUDDY_ROUTER_SOCKET="$SOCK"
 BUDDY_REPORT="$SOCKDIR/a.json" run_mpi 90 2 -x BUDDY_REPORT "$EXE" --updates 1000000 --table 4096 --seed 1 --json >"$SOCKDIR/a.out" 2>"$SOCKDIR/a.err" &

@@ -18,8 +18,7 @@ EXE="$APPS/histogram"
 ROUTER="$BUILD_DIR/router/buddy-router"
 SCRIBBLE="$BUILD_DIR/tests/integration/ring_scribble"
 [[ -x $EXE && -x $ROUTER && -x $SCRIBBLE ]] || fail "histogram, buddy-router or ring_scribble not built"
-SOCKDIR=$(mktemp -d /tmp/buddy-test-integrity.XXXXXX)
-chmod 700 "$SOCKDIR"
+SOCKDIR=$(private_dir integrity)
 SOCK="$SOCKDIR/router.sock"
 RPID="" MPID="" STOPPED=""
 cleanup() {
@@ -32,10 +31,7 @@ trap cleanup EXIT
 export BUDDY_PLACEMENT=host BUDDY_ROUTER_SOCKET="$SOCK" BUDDY_CHECKSUM=1 BUDDY_TIMEOUT=30
 LONG=(--updates 400000000 --table 4096 --json)
 LOG="$SOCKDIR/router.log"
-"$ROUTER" --socket "$SOCK" --service --verbose 2>"$LOG" &
-RPID=$!
-for _ in $(seq 1 100); do [[ -S $SOCK ]] && break; sleep 0.05; done
-[[ -S $SOCK ]] || fail "router did not create $SOCK: $(cat "$LOG")"
+start_service_router "$SOCK" "$LOG"
 wait_routing() {  # N: until the N-th job routes
     for _ in $(seq 1 300); do (( $(grep -c routing "$LOG" || true) >= $1 )) && return 0; sleep 0.05; done
     fail "job $1 never started routing: $(cat "$LOG")"

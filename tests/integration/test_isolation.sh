@@ -21,8 +21,7 @@ ROUTER="$BUILD_DIR/router/buddy-router"
 PROBE="$BUILD_DIR/tests/integration/isolation_probe"
 EXE="$APPS/histogram"
 [[ -x $ROUTER && -x $PROBE && -x $EXE ]] || fail "buddy-router, isolation_probe or histogram not built"
-WORK=$(mktemp -d /tmp/buddy-test-isolation.XXXXXX)
-chmod 700 "$WORK"
+WORK=$(private_dir isolation)
 RPID="" HOLD=""
 cleanup() {
     [[ -n $RPID ]] && kill -9 "$RPID" 2>/dev/null
@@ -65,10 +64,7 @@ expect_router_refuses "another user's socket directory" "$WORK/theirs/router.soc
 # ---- 2. the first user's router and job
 SOCK="$WORK/d/live.sock"
 LOG="$WORK/router.log"
-"$ROUTER" --socket "$SOCK" --service --verbose 2>"$LOG" &
-RPID=$!
-for _ in $(seq 1 100); do [[ -S $SOCK ]] && break; sleep 0.05; done
-[[ -S $SOCK ]] || fail "router did not create $SOCK: $(cat "$LOG")"
+start_service_router "$SOCK" "$LOG"
 [[ $(stat -c %a "$SOCK") == 600 && $(stat -c %a "$WORK/d") == 700 ]] ||
     fail "socket mode $(stat -c %a "$SOCK"), directory mode $(stat -c %a "$WORK/d"): expected 600 in 700"
 chmod 711 "$WORK"  # let the other user reach $WORK/d, which stays 0700: the directory alone must keep it out

@@ -383,10 +383,10 @@ bool forwarder::receive() {
         if (!r || foreign) {
             // The link: the sending router as the header names it (the
             // transport does not say which endpoint an active message came by).
-            const std::string link = h.source < j.table->routers.size()
+            const std::string sender = h.source < j.table->routers.size()
                                          ? j.table->routers[h.source].name
                                          : "an unknown router (source " + std::to_string(h.source) + ")";
-            const std::string batch = "batch of " + std::to_string(rb.bytes) + " bytes from " + link;
+            const std::string batch = "batch of " + std::to_string(rb.bytes) + " bytes from " + sender;
             std::string why;
             if (!r) why = "dropped a malformed " + batch + ": " + wire::describe(r);
             else if (off_route)

@@ -97,25 +97,24 @@ void job_registry::on_stats(rank_session& s, ctl::reader& r) {
     if (!s.attached || !r.get(q) || q.job != s.job || it == jobs_.end() || !it->second.active)
         return reply_error(s, ctl::type::stats_reply, "stats asked before the job runs, or for another job");
     constexpr auto fields = static_cast<std::uint32_t>(std::size(router_counter_fields));
-    ctl::writer w(ctl::type::stats_reply);
-    w.put(ctl::stats_reply{static_cast<std::uint32_t>(threads_.size()), fields});
-    // Per thread: its counters, then its links (count, then to/batches/bytes each).
-    for (auto& t : threads_) {
+    const job_entry& j = it->second;
+    std::vector<ctl::stats_thread> threads(threads_.size());
+    for (std::size_t th = 0; th < threads_.size(); ++th) {
         router_counters mine;
         std::vector<link_report> links;
-        t->call([&](forwarder& f) {
+        threads_[th]->call([&](forwarder& f) {
             mine = f.job_counters(q.job);
             links = f.job_links(q.job);
         });
-        for (const auto& f : router_counter_fields) w.put(mine.*f.member);
-        w.put(static_cast<std::uint64_t>(links.size()));
-        for (const link_report& l : links) {
-            w.put(static_cast<std::uint64_t>(l.to));
-            w.put(l.batches);
-            w.put(l.bytes);
-        }
+        ctl::stats_thread& out = threads[th];
+        for (const auto& f : router_counter_fields) out.counters.push_back(mine.*f.member);
+        for (const link_report& l : links) out.links.push_back({l.to, l.batches, l.bytes});
+        auto hw = threads_[th]->counters().since(th < j.hw_from.size() ? j.hw_from[th] : nullptr);
+        out.hw_available = hw.available;
+        out.hw_reason = std::move(hw.reason);
+        out.hw_counters = std::move(hw.json);
     }
-    send(s, w.done());
+    send(s, ctl::stats_reply_message(fields, threads));
 }
 
 void job_registry::on_table(rank_session& s, ctl::reader& r) {
@@ -159,6 +158,8 @@ void job_registry::on_table(rank_session& s, ctl::reader& r) {
         threads_[th]->call([&](forwarder& f) { f.add_job(j.s, table, j.health, rings, scheme); });
     }
     j.active = true;
+    j.hw_from.clear();
+    for (auto& thread : threads_) j.hw_from.push_back(thread->counters().now());
     send(s, ctl::writer(ctl::type::table_reply).done());
     if (verbose_)
         log("job %s: routing, %s", hex_id(s.job),

@@ -7,7 +7,10 @@
 namespace buddy::router {
 
 router_thread::router_thread(std::uint32_t index, const std::string& name, int cpu, ring::wait_mode mode)
-    : fwd_(index, name), cpu_(cpu), wait_(mode), thread_([this] { run(); }) {}
+    : fwd_(index, name), cpu_(cpu), wait_(mode), thread_([this] { run(); }) {
+    // counters() may be read as soon as we return: its events are open by then.
+    counting_.get_future().wait();
+}
 
 router_thread::~router_thread() {
     // Relaxed: join() below is what orders the thread's last pass before us.
@@ -31,6 +34,8 @@ void router_thread::call(std::function<void(forwarder&)> fn) {
 
 void router_thread::run() {
     if (cpu_ >= 0) pin_this_thread(cpu_);
+    counters_.start_here();
+    counting_.set_value();
     unsigned idle = 0;
     // Idle time: one clock pair per idle stretch (first pass that moved
     // nothing, to the next that moved something), never per pass.

@@ -164,6 +164,12 @@ struct router_report {
     std::string node;          ///< host name of the router
     router_counters c;
     std::vector<link_report> links;  ///< batches to each next-hop router it sent to
+    /// The thread's hardware counters while the job ran: whether any event
+    /// counted, why not, and the whole result as a JSON object as the router
+    /// wrote it (lib/report/hw).
+    bool hw_available = false;
+    std::string hw_reason;
+    std::string hw_json;
 };
 
 /// Everything a report shows about one job.

@@ -113,6 +113,9 @@ job_report runtime::gather_report(bool final) {
         put_string(mine, t.node);
         for (const auto& f : router_counter_fields) mine.push_back(t.c.*f.member);
         put_links(mine, t.links);
+        mine.push_back(t.hw_available);
+        put_string(mine, t.hw_reason);
+        put_string(mine, t.hw_json);
     }
     const std::vector<words> all = gather_to_root(mine, world_, rank_, size_);
     for (std::size_t r = 0; r < all.size() && r < rep.ranks.size(); ++r) {
@@ -132,6 +135,9 @@ job_report runtime::gather_report(bool final) {
             t.node = in.string();
             for (const auto& f : router_counter_fields) t.c.*f.member = in.next();
             t.links = get_links(in);
+            t.hw_available = in.next() != 0;
+            t.hw_reason = in.string();
+            t.hw_json = in.string();
             rep.routers.push_back(std::move(t));
         }
     }

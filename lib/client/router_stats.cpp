@@ -2,6 +2,7 @@
 
 #include <iterator>
 
+#include "buddy/control/bodies.hpp"
 #include "runtime.hpp"
 
 namespace buddy::detail {
@@ -14,30 +15,22 @@ std::vector<router_report> ask_router_stats(runtime& rt, router_client& client, 
     ctl::writer w(ctl::type::stats);
     w.put(ctl::stats_request{rt.job()});
     ctl::reader r = client.request(w.done(), ctl::type::stats_reply);
-    ctl::stats_reply head{};
     constexpr auto fields = static_cast<std::uint32_t>(std::size(router_counter_fields));
-    if (!r.get(head) || head.threads == 0)
-        rt.fatal("malformed stats reply from " + router_name);
-    if (head.fields != fields)
-        rt.fatal(router_name + " reports " + std::to_string(head.fields) + " counters per thread, this rank knows " +
-                 std::to_string(fields) + ": the router and the application are different builds");
-    std::vector<router_report> out(head.threads);
-    for (std::uint32_t t = 0; t < head.threads; ++t) {
+    std::vector<ctl::stats_thread> threads;
+    if (std::string bad = ctl::read_stats_reply(r, fields, threads); !bad.empty())
+        rt.fatal("stats reply from " + router_name + ": " + bad);
+    std::vector<router_report> out(threads.size());
+    for (std::uint32_t t = 0; t < threads.size(); ++t) {
         out[t].router = router_index;
         out[t].thread = t;
         out[t].node = node;
-        for (const auto& f : router_counter_fields)
-            if (!r.get(out[t].c.*f.member)) rt.fatal("truncated stats reply from " + router_name);
-        std::uint64_t links = 0;
-        if (!r.get(links) || links > 1u << 20) rt.fatal("truncated stats reply from " + router_name);
-        for (std::uint64_t i = 0; i < links; ++i) {
-            std::uint64_t to = 0;
-            link_report l;
-            if (!r.get(to) || !r.get(l.batches) || !r.get(l.bytes))
-                rt.fatal("truncated stats reply from " + router_name);
-            l.to = static_cast<std::uint32_t>(to);
-            out[t].links.push_back(l);
-        }
+        std::size_t i = 0;
+        for (const auto& f : router_counter_fields) out[t].c.*f.member = threads[t].counters[i++];
+        for (const ctl::stats_link& l : threads[t].links)
+            out[t].links.push_back({static_cast<std::uint32_t>(l.to), l.batches, l.bytes});
+        out[t].hw_available = threads[t].hw_available;
+        out[t].hw_reason = std::move(threads[t].hw_reason);
+        out[t].hw_json = std::move(threads[t].hw_counters);
     }
     return out;
 }

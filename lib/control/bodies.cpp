@@ -80,4 +80,51 @@ std::string read_hello_reply(reader& r, hello_reply_body& out) {
     return {};
 }
 
+std::vector<std::byte> stats_reply_message(std::uint32_t fields, std::span<const stats_thread> threads) {
+    writer w(type::stats_reply);
+    w.put(stats_reply{static_cast<std::uint32_t>(threads.size()), fields});
+    for (const stats_thread& t : threads) {
+        for (std::uint32_t i = 0; i < fields; ++i) w.put(i < t.counters.size() ? t.counters[i] : std::uint64_t{0});
+        w.put(static_cast<std::uint64_t>(t.links.size()));
+        for (const stats_link& l : t.links) w.put(l.to).put(l.batches).put(l.bytes);
+        w.put(std::uint64_t{t.hw_available ? 1u : 0u});
+        w.put_blob(std::as_bytes(std::span<const char>(t.hw_reason.data(), t.hw_reason.size())));
+        w.put_blob(std::as_bytes(std::span<const char>(t.hw_counters.data(), t.hw_counters.size())));
+    }
+    return w.done();
+}
+
+std::string read_stats_reply(reader& r, std::uint32_t fields, std::vector<stats_thread>& out) {
+    stats_reply head{};
+    if (!r.get(head) || head.threads == 0) return "malformed stats reply (head)";
+    if (head.fields != fields)
+        return "it reports " + std::to_string(head.fields) + " counters per thread, this build knows " +
+               std::to_string(fields) + ": the router and the application are different builds";
+    // Counts are checked against the bytes present before anything is sized by them.
+    const std::size_t smallest_thread = 8 * (std::size_t{fields} + 2) + 16;  // counters, links, flag, 2 empty blobs
+    if (r.left() / smallest_thread < head.threads) return "malformed stats reply (threads)";
+    out.assign(head.threads, {});
+    for (stats_thread& t : out) {
+        t.counters.resize(fields);
+        for (auto& v : t.counters)
+            if (!r.get(v)) return "truncated stats reply";
+        std::uint64_t links = 0;
+        if (!r.get(links) || r.left() / 24 < links) return "malformed stats reply (links)";
+        t.links.resize(links);
+        for (stats_link& l : t.links)
+            if (!r.get(l.to) || !r.get(l.batches) || !r.get(l.bytes)) return "truncated stats reply";
+        std::uint64_t available = 0;
+        std::span<const std::byte> reason, hw;
+        if (!r.get(available) || available > 1 || !r.get_blob(reason) || !r.get_blob(hw))
+            return "truncated stats reply (hardware counters)";
+        if (hw.empty() || hw.front() != std::byte{'{'} || hw.back() != std::byte{'}'})
+            return "malformed stats reply (hardware counters are not a JSON object)";
+        t.hw_available = available == 1;
+        t.hw_reason.assign(reinterpret_cast<const char*>(reason.data()), reason.size());
+        t.hw_counters.assign(reinterpret_cast<const char*>(hw.data()), hw.size());
+    }
+    if (r.left() != 0) return "malformed stats reply (" + std::to_string(r.left()) + " bytes after the last thread)";
+    return {};
+}
+
 }  // namespace buddy::control

@@ -89,7 +89,11 @@ std::string format_json(const job_report& r) {
         json_counters(s, t.c);
         json_router_derived(s, t.c, r.granularity);
         json_links(s, t.links);
-        s << "}";
+        // The router's own JSON object (read_stats_reply checked its braces);
+        // a report assembled without a router reply says so instead.
+        s << ", \"hw_counters\": "
+          << (t.hw_json.empty() ? "{\"available\": false, \"reason\": \"no counters from this router\"}" : t.hw_json)
+          << "}";
     }
     const router_counters routers_total = total_of(r.routers);
     s << "], \"routers_total\": ";

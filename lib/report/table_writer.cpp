@@ -96,6 +96,11 @@ std::string format_table(const job_report& r) {
                  static_cast<unsigned long long>(k.hw.llc_miss_bytes), static_cast<unsigned long long>(k.hw.dram_bytes));
         else s << "  rank " << k.rank << ": unavailable: " << k.hw.reason << "\n";
     }
+    for (const router_report& t : r.routers) {
+        s << "  router " << t.router << "/" << t.thread << ": ";
+        if (t.hw_available) s << "counted (the report's routers[].hw_counters)\n";
+        else s << "unavailable: " << (t.hw_reason.empty() ? "no counters from this router" : t.hw_reason) << "\n";
+    }
 
     const offload_advice a = advise(r);
     line(s, "\nmemory-to-communication ratio: %.4g %s (%s)\n", a.ratio.value, a.ratio.unit.c_str(), a.ratio.label.c_str());

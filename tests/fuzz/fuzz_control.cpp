@@ -6,7 +6,7 @@
 //   table        -> read_table() (the router)
 //   job_failed   -> the job_failed head and its reason (the rank)
 //   stats        -> the stats request (the router)
-//   stats_reply  -> its head and threads x fields counters (the rank)
+//   stats_reply  -> read_stats_reply() (the rank), and its re-encoding
 //   the rest     -> header only; a refusal (status != 0) is a sentence
 //
 // Contract checked (abort on violation):
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "buddy/config.hpp"
+#include "buddy/stats.hpp"
 #include "buddy/control/bodies.hpp"
 #include "buddy/router/hello_validation.hpp"
 
@@ -43,6 +44,9 @@ namespace {
     do {             \
         if (!(cond)) violated(#cond); \
     } while (0)
+
+// Counters per router thread that this build's ranks expect.
+constexpr auto fields_known = static_cast<std::uint32_t>(std::size(buddy::router_counter_fields));
 
 ctl::reader opened(std::span<const std::byte> m, ctl::message_header& h) {
     ctl::reader r(m);
@@ -142,12 +146,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         }
         case ctl::type::stats_reply: {
-            ctl::stats_reply head{};
-            if (!r.get(head) || head.threads == 0 || head.fields == 0) break;
-            // The rank reads threads x fields counters, stopping at the first that is missing.
-            std::uint64_t v = 0, read = 0;
-            for (std::uint64_t i = 0; i < std::uint64_t{head.threads} * head.fields && r.get(v); ++i) ++read;
-            EXPECT(read <= (size - sizeof h - sizeof head) / 8);
+            // The rank's decoding (read_stats_reply) with the counter count of
+            // this build; what it accepts re-encodes to the same value.
+            std::vector<ctl::stats_thread> threads;
+            const std::string bad = ctl::read_stats_reply(r, fields_known, threads);
+            if (!bad.empty()) break;
+            const std::vector<std::byte> again = ctl::stats_reply_message(fields_known, threads);
+            ctl::message_header h2{};
+            ctl::reader r2 = opened(again, h2);
+            std::vector<ctl::stats_thread> threads2;
+            EXPECT(ctl::read_stats_reply(r2, fields_known, threads2).empty());
+            EXPECT(threads2.size() == threads.size());
+            for (std::size_t i = 0; i < threads.size(); ++i) {
+                EXPECT(threads2[i].counters == threads[i].counters);
+                EXPECT(threads2[i].links.size() == threads[i].links.size());
+                EXPECT(threads2[i].hw_available == threads[i].hw_available);
+                EXPECT(threads2[i].hw_reason == threads[i].hw_reason);
+                EXPECT(threads2[i].hw_counters == threads[i].hw_counters);
+            }
             break;
         }
         default: {

@@ -8,6 +8,7 @@ lib/control/buddy/control/messages.hpp and bodies.hpp; the input layout of
 each target is described at the top of its .cpp.
 """
 import os
+import re
 import shutil
 import struct
 
@@ -78,7 +79,12 @@ def wire_seeds():
 
 # ------------------------------------------------------------- control
 CTL_MAGIC = 0x4C544442
-CTL_VERSION = 4
+CTL_VERSION = 5
+# Counters per router thread in a stats reply: the X(...) lines of
+# BUDDY_ROUTER_COUNTERS in the public header, counted, so the seed follows it.
+with open(os.path.join(HERE, "..", "..", "include", "buddy", "stats.hpp")) as header:
+    _text = header.read()
+ROUTER_FIELDS = re.search(r"#define BUDDY_ROUTER_COUNTERS\(X\)(.*?)\n\n", _text, re.S).group(1).count("    X(")
 NAME = 128
 T = dict(hello=1, hello_reply=2, attached=3, attached_reply=4, table=5, table_reply=6, detach=7,
          detach_reply=8, job_failed=9, stats=10, stats_reply=11)
@@ -116,7 +122,17 @@ def control_seeds():
         write("fuzz_control", kind, message(kind))
     write("fuzz_control", "job_failed", message("job_failed", struct.pack("<II", 3, 0) + b"rank 3 died", status=1))
     write("fuzz_control", "stats", message("stats", struct.pack("<Q", 0xABCDEF)))
-    write("fuzz_control", "stats_reply", message("stats_reply", struct.pack("<II", 2, 3) + struct.pack("<6Q", *range(6))))
+    # Two threads of ROUTER_FIELDS counters each (buddy::router_counter_fields),
+    # links, then hardware counters: available, reason, the JSON object.
+    def stats_thread(base, links, available, reason, hw):
+        body = struct.pack(f"<{ROUTER_FIELDS}Q", *range(base, base + ROUTER_FIELDS))
+        body += struct.pack("<Q", len(links)) + b"".join(struct.pack("<3Q", *l) for l in links)
+        return body + struct.pack("<Q", available) + blob(reason) + blob(hw)
+    stats = struct.pack("<II", 2, ROUTER_FIELDS)
+    stats += stats_thread(1, [(1, 5, 4096)], 0, b"no hardware event could be counted",
+                          b'{"available": false, "reason": "no hardware event could be counted"}')
+    stats += stats_thread(100, [], 1, b"", b'{"available": true, "reason": "", "values": {}}')
+    write("fuzz_control", "stats_reply", message("stats_reply", stats))
     write("fuzz_control", "refusal", message("hello_reply", b"buddy-router refuses: depth out of range", status=1))
 
 

@@ -69,6 +69,13 @@ for k in r["ranks"]:
     else:
         assert len(hw["reason"]) > 20 and hw["not_opened"], hw
         assert all(f["tried"] and f["error"] for f in hw["not_opened"]), hw
+# Router threads: their own hardware counters while the job ran, or why not.
+for t in r["routers"]:
+    hw = t["hw_counters"]
+    if hw["available"]:
+        assert hw["values"], hw
+    else:
+        assert len(hw["reason"]) > 20, hw
 assert {s["name"] for s in r["settings"]} >= {"placement", "granularity", "depth"}, r["settings"]
 assert r["memory_ratio"]["kind"] in ("time_per_message", "llc_miss_bytes_per_byte", "dram_bytes_per_byte")
 if not any(k["hw_counters"]["available"] for k in r["ranks"]):
@@ -81,6 +88,8 @@ PY
     grep -q "^advice: " "$err" || fail "$name: the table has no advice line"
     grep -qE "^  rank 0: (unavailable: .+|llc miss bytes)" "$err" || fail "$name: the table has no hardware-counter line"
     [[ $placement != host ]] || grep -q "^per router thread" "$err" || fail "$name: no router section"
+    [[ $placement != host ]] || grep -qE "^  router 0/0: (unavailable: .+|counted)" "$err" ||
+        fail "$name: the table has no hardware-counter line for router 0/0"
     echo "ok: $name report: schema, consistency, time, hardware counters, table"
 }
 
@@ -96,4 +105,10 @@ if ! "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r[
     grep -q "perf_event_open\|libpfm4\|PMU" <<<"$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["ranks"][0]["hw_counters"]["reason"])' "$dir/histogram-inproc.json")" \
         || fail "the unavailable reason names neither libpfm4, perf_event_open nor a PMU"
     echo "ok: hardware counters unavailable here, and the report says why"
+fi
+if ! "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r["routers"][0]["hw_counters"]["available"] else 1)' \
+        "$dir/histogram-host.json"; then
+    grep -q "perf_event_open\|libpfm4\|PMU" <<<"$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["routers"][0]["hw_counters"]["reason"])' "$dir/histogram-host.json")" \
+        || fail "the router's unavailable reason names neither libpfm4, perf_event_open nor a PMU"
+    echo "ok: router threads' hardware counters unavailable here, and the report says why"
 fi

@@ -315,3 +315,56 @@ TEST_CASE("a Unix listener accepts this user and holds its path") {
     CHECK_THROWS_AS(ctl::unix_listener("/tmp/" + std::string(200, 'x'), false), ctl::control_error);
     std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+TEST_CASE("the stats reply round-trips counters, links and hardware counters, and refuses what does not fit") {
+    ctl::message_header h{};
+    std::vector<ctl::stats_thread> threads(2);
+    threads[0].counters = {1, 2, 3};
+    threads[0].links = {{1, 5, 4096}, {2, 6, 8192}};
+    threads[0].hw_reason = "no PMU";
+    threads[0].hw_counters = R"({"available": false, "reason": "no PMU"})";
+    threads[1].counters = {7, 8, 9};
+    threads[1].hw_available = true;
+    threads[1].hw_counters = R"({"available": true, "reason": "", "values": {}})";
+    const auto m = ctl::stats_reply_message(3, threads);
+    {
+        ctl::reader r = body_of(m, h);
+        std::vector<ctl::stats_thread> back;
+        REQUIRE(ctl::read_stats_reply(r, 3, back).empty());
+        REQUIRE(back.size() == 2);
+        CHECK(back[0].counters == threads[0].counters);
+        REQUIRE(back[0].links.size() == 2);
+        CHECK(back[0].links[1].bytes == 8192);
+        CHECK_FALSE(back[0].hw_available);
+        CHECK(back[0].hw_reason == "no PMU");
+        CHECK(back[0].hw_counters == threads[0].hw_counters);
+        CHECK(back[1].hw_available);
+        CHECK(back[1].counters == threads[1].counters);
+    }
+    {
+        // Another build's counter list is named as such.
+        ctl::reader r = body_of(m, h);
+        std::vector<ctl::stats_thread> back;
+        CHECK(ctl::read_stats_reply(r, 4, back).find("different builds") != std::string::npos);
+    }
+    {
+        // Counts the message cannot hold are refused before anything is sized by them.
+        ctl::writer w(ctl::type::stats_reply);
+        w.put(ctl::stats_reply{0xFFFFFFFFu, 3});
+        const auto big = w.done();
+        ctl::reader r = body_of(big, h);
+        std::vector<ctl::stats_thread> back;
+        CHECK(ctl::read_stats_reply(r, 3, back) == "malformed stats reply (threads)");
+        CHECK(back.capacity() == 0);
+    }
+    {
+        // Hardware counters that are not a JSON object never reach a report.
+        std::vector<ctl::stats_thread> bad(1);
+        bad[0].counters = {1, 2, 3};
+        bad[0].hw_counters = "\"available\": true";
+        const auto bm = ctl::stats_reply_message(3, bad);
+        ctl::reader r = body_of(bm, h);
+        std::vector<ctl::stats_thread> back;
+        CHECK(ctl::read_stats_reply(r, 3, back).find("not a JSON object") != std::string::npos);
+    }
+}

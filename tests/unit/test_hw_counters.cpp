@@ -3,7 +3,11 @@
 // must either count or say precisely why not.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <future>
+#include <thread>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -140,4 +144,48 @@ TEST_CASE("stop without start reports nothing and does not crash") {
     hw.stop();
     CHECK_FALSE(hw.result().available);
     CHECK(hw.result().values.empty());
+}
+
+TEST_CASE("one thread's session: samples while counting, differences between them, or the reason") {
+    // The way a router thread is counted: a session for one thread id, read
+    // by another thread without stopping it.
+    std::promise<pid_t> tid;
+    std::promise<void> done;
+    std::thread worker([&] {
+        tid.set_value(::gettid());
+        done.get_future().wait();
+    });
+    session hw(describe_this_cpu(), scope{tid.get_future().get()});
+    hw.start();
+    const result first = hw.sample();
+    const result second = hw.sample();
+    done.set_value();
+    worker.join();
+    hw.stop();
+    CHECK_FALSE(first.cpu.empty());
+    CHECK(first.available == second.available);
+    if (second.available) {
+        const result d = session::difference(second, first);
+        REQUIRE(d.values.size() == second.values.size());
+        for (std::size_t i = 0; i < d.values.size(); ++i) CHECK(d.values[i].value <= second.values[i].value);
+    } else {
+        CHECK_FALSE(second.reason.empty());
+        CHECK_FALSE(second.failures.empty());
+    }
+}
+
+TEST_CASE("the difference of two samples subtracts per event and never wraps") {
+    result earlier, later;
+    earlier.values = {{"llc_misses", "LLC_MISSES", 100, 1000, 900, false}, {"gone", "X", 5, 5, 5, false}};
+    later.values = {{"llc_misses", "LLC_MISSES", 350, 3000, 2500, false}, {"new", "Y", 7, 7, 7, false}};
+    later.available = true;
+    const result d = session::difference(later, earlier);
+    REQUIRE(d.values.size() == 2);
+    CHECK(d.values[0].value == 250);
+    CHECK(d.values[0].enabled_ns == 2000);
+    CHECK(d.values[0].running_ns == 1600);
+    CHECK(d.values[1].value == 7);  // not in the earlier sample: counted from zero
+    result reset = later;
+    reset.values[0].value = 10;  // someone reset the counter: 0, not 2^64 - 90
+    CHECK(session::difference(reset, earlier).values[0].value == 0);
 }

@@ -47,7 +47,8 @@ struct counter_value {
 
 }  // namespace
 
-session::session(cpu_description cpu) : cpu_(std::move(cpu)), chosen_(choose_events(cpu_)) {
+session::session(cpu_description cpu, hw::scope what)
+    : cpu_(std::move(cpu)), scope_(what), chosen_(choose_events(cpu_)) {
     result_.cpu = describe(cpu_);
 }
 
@@ -59,7 +60,7 @@ void session::close_all() {
     open_.clear();
 }
 
-int session::open_one(const event_spec& spec, const std::string& name, int init, std::string& error) {
+int session::open_one(const event_spec& spec, const std::string& name, int init, std::string& error) const {
     if (init != PFM_SUCCESS) {
         error = std::string("pfm_initialize: ") + pfm_strerror(init);
         return -1;
@@ -82,6 +83,8 @@ int session::open_one(const event_spec& spec, const std::string& name, int init,
     int fd = -1;
     if (spec.uncore) {
         fd = perf_event_open(&attr, -1, first_cpu_of(spec.pmu));  // per socket, any process
+    } else if (scope_.thread != 0) {
+        fd = perf_event_open(&attr, scope_.thread, -1);  // that thread alone, on any CPU
     } else {
         attr.inherit = 1;  // threads and children created after start() count too
         fd = perf_event_open(&attr, 0, -1);
@@ -124,28 +127,60 @@ void session::start() {
     for (auto& e : open_) ioctl(e.fd, PERF_EVENT_IOC_ENABLE, 0);
 }
 
+void session::read_all(hw::result& into) const {
+    for (const auto& e : open_) {
+        counter_value v{};
+        const ssize_t n = ::read(e.fd, &v, sizeof v);
+        if (n != static_cast<ssize_t>(sizeof v)) {
+            into.failures.push_back({e.spec.label, e.event,
+                                     std::string("read: ") + (n < 0 ? std::strerror(errno) : "short read")});
+            continue;
+        }
+        into.values.push_back({e.spec.label, e.event, v.value, v.enabled_ns, v.running_ns, e.spec.uncore});
+    }
+}
+
+void session::conclude(hw::result& r) {
+    r.available = !r.values.empty();
+    r.reason.clear();
+    if (r.available) return;
+    r.reason = "no hardware event could be counted on " + r.cpu + ":";
+    for (const auto& f : r.failures) r.reason += " " + f.label + " [" + f.tried + "]: " + f.error + ";";
+    if (r.failures.empty()) r.reason += " no events chosen";
+    if (r.reason.back() == ';') r.reason.pop_back();
+}
+
 void session::stop() {
     if (!started_) return;
     started_ = false;
     for (auto& e : open_) ioctl(e.fd, PERF_EVENT_IOC_DISABLE, 0);
-    for (auto& e : open_) {
-        counter_value v{};
-        const ssize_t n = ::read(e.fd, &v, sizeof v);
-        if (n != static_cast<ssize_t>(sizeof v)) {
-            result_.failures.push_back({e.spec.label, e.event,
-                                        std::string("read: ") + (n < 0 ? std::strerror(errno) : "short read")});
-            continue;
-        }
-        result_.values.push_back({e.spec.label, e.event, v.value, v.enabled_ns, v.running_ns, e.spec.uncore});
-    }
+    read_all(result_);
     close_all();
-    result_.available = !result_.values.empty();
-    if (!result_.available) {
-        result_.reason = "no hardware event could be counted on " + result_.cpu + ":";
-        for (const auto& f : result_.failures) result_.reason += " " + f.label + " [" + f.tried + "]: " + f.error + ";";
-        if (result_.failures.empty()) result_.reason += " no events chosen";
-        if (result_.reason.back() == ';') result_.reason.pop_back();
-    }
+    conclude(result_);
+}
+
+hw::result session::sample() const {
+    hw::result r;
+    r.cpu = result_.cpu;
+    r.failures = result_.failures;  // the events that never opened
+    if (started_) read_all(r);
+    conclude(r);
+    return r;
+}
+
+hw::result session::difference(const hw::result& later, const hw::result& earlier) {
+    hw::result d = later;
+    for (reading& v : d.values)
+        for (const reading& e : earlier.values)
+            if (e.label == v.label && e.event == v.event) {
+                // Counters only grow; a smaller later value (a counter reset
+                // by someone else) gives 0, not a wrapped huge number.
+                v.value = v.value >= e.value ? v.value - e.value : 0;
+                v.enabled_ns = v.enabled_ns >= e.enabled_ns ? v.enabled_ns - e.enabled_ns : 0;
+                v.running_ns = v.running_ns >= e.running_ns ? v.running_ns - e.running_ns : 0;
+                break;
+            }
+    return d;
 }
 
 }  // namespace buddy::report::hw

@@ -17,6 +17,7 @@
 #include "buddy/router/forwarder.hpp"
 #include "buddy/router/ring_segments.hpp"
 #include "buddy/router/router_thread.hpp"
+#include "buddy/router/thread_counters.hpp"
 
 namespace buddy::router {
 
@@ -36,6 +37,9 @@ struct job_entry {
     bool active = false;                            ///< its table came: being routed
     std::shared_ptr<job_health> health = std::make_shared<job_health>();
     bool failure_sent = false;
+    /// Each router thread's hardware counts when the job started routing:
+    /// its report gets the counts from there (thread_counters.hpp).
+    std::vector<thread_counters::mark> hw_from;
 };
 
 /// What this router says about itself in replies and messages.

@@ -17,6 +17,7 @@
 
 #include "buddy/ring/idle_backoff.hpp"
 #include "buddy/router/forwarder.hpp"
+#include "buddy/router/thread_counters.hpp"
 
 namespace buddy::router {
 
@@ -37,6 +38,9 @@ public:
     void set_wait(ring::wait_mode mode) noexcept { wait_.store(mode, std::memory_order_relaxed); }
     ring::wait_mode wait() const noexcept { return wait_.load(std::memory_order_relaxed); }
 
+    /// This thread's hardware counters (read by the control thread).
+    const thread_counters& counters() const noexcept { return counters_; }
+
     /// Runs `fn` on the router thread between two passes and waits for it.
     void call(std::function<void(forwarder&)> fn);
 
@@ -44,6 +48,8 @@ private:
     void run();
 
     forwarder fwd_;
+    thread_counters counters_;
+    std::promise<void> counting_;  ///< set once the thread counts itself (before its first pass)
     int cpu_;
     std::mutex mu_;
     std::vector<std::packaged_task<void()>> queue_;

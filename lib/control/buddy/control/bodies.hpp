@@ -1,6 +1,6 @@
-// The two variable-length message bodies, written and read in one place:
-// the job table (a rank to its router) and the hello reply (a router to a
-// rank).  Both sides of the protocol and the fuzzer (tests/fuzz) use these,
+// The variable-length message bodies, written and read in one place: the
+// job table (a rank to its router), the hello reply and the stats reply (a
+// router to a rank).  Both sides of the protocol and the fuzzer (tests/fuzz) use these,
 // so what is fuzzed is what runs.
 //
 // A reader refuses a body with a sentence (empty: accepted) and checks every
@@ -55,5 +55,26 @@ std::vector<std::byte> hello_reply_message(const hello_reply& head, std::span<co
 /// Reads a hello reply body; empty when accepted (at least one thread, one
 /// address per thread, NUL-terminated names).
 std::string read_hello_reply(reader& r, hello_reply_body& out);
+
+struct stats_link {
+    std::uint64_t to = 0;  ///< router index in the job
+    std::uint64_t batches = 0;
+    std::uint64_t bytes = 0;
+};
+
+struct stats_thread {
+    std::vector<std::uint64_t> counters;  ///< buddy::router_counter_fields, in order
+    std::vector<stats_link> links;
+    bool hw_available = false;  ///< at least one hardware event counted
+    std::string hw_reason;      ///< when not: why (what was tried, the errors)
+    std::string hw_counters;    ///< JSON object: the thread's hardware counters while the job ran
+};
+
+/// The whole stats reply: every thread has `fields` counters.
+std::vector<std::byte> stats_reply_message(std::uint32_t fields, std::span<const stats_thread> threads);
+/// Reads a stats reply body; empty when accepted.  `fields` is the counter
+/// count this build knows: a router that sends another count is refused with
+/// a sentence that says so (the two are different builds).
+std::string read_stats_reply(reader& r, std::uint32_t fields, std::vector<stats_thread>& out);
 
 }  // namespace buddy::control

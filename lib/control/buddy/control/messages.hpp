@@ -43,7 +43,7 @@
 namespace buddy::control {
 
 inline constexpr std::uint32_t magic = 0x4C544442;  // "BDTL" read little-endian
-inline constexpr std::uint16_t version = 4;  // 2: names of 128 bytes (they carry the host name); 3: hello flags; 4: table carries the route
+inline constexpr std::uint16_t version = 5;  // 2: names of 128 bytes (they carry the host name); 3: hello flags; 4: table carries the route; 5: stats reply carries hardware counters per thread
 /// Largest message either side accepts (tables of big jobs fit comfortably).
 inline constexpr std::size_t max_message_bytes = 1u << 20;
 /// Fixed size of segment and node names in messages (NUL-padded): a host name
@@ -125,7 +125,9 @@ inline constexpr std::uint32_t no_rank = 0xFFFFFFFFu;
 //   stats {job}                   --->  (any attached rank, for its own job)
 //                                 <---  stats_reply {threads, fields},
 //                                       then per thread: fields u64 counters,
-//                                       u64 links, links x (u64 to, batches, bytes)
+//                                       u64 links, links x (u64 to, batches, bytes),
+//                                       u64 hardware counters available (0/1), blob
+//                                       reason, blob: the counters (a JSON object)
 //
 // The counters are the router's per-thread counters for that job, in the order
 // of buddy::router_counter_fields; `fields` lets the rank refuse a router built

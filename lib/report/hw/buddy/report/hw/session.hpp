@@ -11,6 +11,8 @@
 //   std::cout << json_fragment(hw.result()) << '\n';
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -43,10 +45,18 @@ struct result {
     std::vector<not_opened> failures; ///< every chosen event that was not counted
 };
 
+/// What a session counts (uncore events always count their whole socket).
+struct scope {
+    /// 0: the calling process, and the threads and children it creates after
+    /// start().  A thread id: that one thread only, from start() on (a router
+    /// thread, counted for the jobs it serves; see router/thread_counters).
+    pid_t thread = 0;
+};
+
 class session {
 public:
     /// Chooses the events for `cpu` (the running machine by default).
-    explicit session(cpu_description cpu = describe_this_cpu());
+    explicit session(cpu_description cpu = describe_this_cpu(), hw::scope what = {});
     ~session();
     session(const session&) = delete;
     session& operator=(const session&) = delete;
@@ -58,6 +68,13 @@ public:
     void stop();
     const hw::result& result() const { return result_; }
 
+    /// The counts so far, without stopping (between start() and stop(); any
+    /// thread may call it).  Events that failed to open are in `failures`.
+    hw::result sample() const;
+    /// `later` minus `earlier` per event: the counts of the stretch between
+    /// two samples of one session.
+    static hw::result difference(const hw::result& later, const hw::result& earlier);
+
 private:
     struct open_event {
         event_spec spec;
@@ -66,9 +83,14 @@ private:
     };
     void close_all();
     /// Encodes `name` with libpfm4 and opens it; -1 and `error` set on failure.
-    static int open_one(const event_spec& spec, const std::string& name, int init, std::string& error);
+    int open_one(const event_spec& spec, const std::string& name, int init, std::string& error) const;
+    /// Reads every open event into `into` (values, or a failure per event).
+    void read_all(hw::result& into) const;
+    /// Sets `available` and, when nothing was counted, `reason`.
+    static void conclude(hw::result& r);
 
     cpu_description cpu_;
+    hw::scope scope_;
     std::vector<event_spec> chosen_;
     std::vector<open_event> open_;
     hw::result result_;

@@ -12,7 +12,10 @@
 #     h2's router as its source, with a record the route would never send that
 #     way: the job fails on every host naming the forged batch and its claimed
 #     link, the router survives, counts it (bad batches), and a fresh job on
-#     it completes verified;
+#     it completes verified.  The same forger then sends a record the route
+#     does carry that way (for a rank of h1): it is delivered, and the barrier
+#     that counts it ends that job within BUDDY_TIMEOUT (one message handled
+#     that no rank wrote);
 #  4. one host's router killed mid-run: the job ends on every host within
 #     10 s with an error naming that host;
 #  5. route mesh2d on 4 hosts x 1 and 4 x 2 ranks (a 2 x 2 grid of routers:
@@ -133,6 +136,24 @@ out=$(on_cluster 90 3 -x BUDDY_PLACEMENT=host -x BUDDY_VERBOSE=1 "$HIST" --updat
 grep -q "buddy-router (pid $r1) on node h1" "$OUT/err" ||
     { stop_r1; fail "forge: the job after did not use h1's surviving router (pid $r1): $(grep -m1 'router: host' "$OUT/err")"; }
 expect_verified "$(last_line "$out")" "forge: a fresh job on h1's surviving router"
+# The same forgery on the route: a record for rank 0, which router 1 does send
+# through router 0.  No router can tell it from a real one and rank 0 handles
+# it; the barrier that counts it ends the job within BUDDY_TIMEOUT.
+on_cluster 60 3 -x BUDDY_PLACEMENT=host -x BUDDY_TIMEOUT=3 "$BUILD_DIR/tests/integration/barrier_check" \
+    --until "$OUT/forged" >"$OUT/c.out" 2>"$OUT/c.err" &
+on_route_job=$!
+for ((i = 0; i < 300; i++)); do (( $(grep -c ": routing" "$OUT/r1.log") >= 3 )) && break; sleep 0.1; done
+jobc=$(sed -n 's/.*job \([0-9a-f]*\): routing.*/\1/p' "$OUT/r1.log" | sed -n 3p)
+[[ -n $jobc ]] || { kill "$on_route_job"; stop_r1; fail "forge: the on-route job never routed on h1: $(tail -n 5 "$OUT/c.err")"; }
+forged=$("$CLUSTER" exec h2 -- env UCX_TLS=tcp UCX_NET_DEVICES=eth0 "$FORGE" send "$OUT/r1.address" "$jobc" 1 0 2>&1) ||
+    { kill "$on_route_job"; stop_r1; fail "forge: forge_batch on the route: $forged"; }
+touch "$OUT/forged"
+rc=0
+wait "$on_route_job" || rc=$?
+(( rc != 0 )) || { stop_r1; fail "forge: the job exited 0 after a forged record on the route"; }
+grep -q "fatal: the job's ranks have written [0-9]* messages and handled [0-9]*, unchanged for [0-9]* s in .* (BUDDY_TIMEOUT): 1 handled that no rank of the job wrote (a record from outside the job, forged or duplicated)" "$OUT/c.err" ||
+    { stop_r1; fail "forge: on the route: the job did not end naming the extra record: $(grep -m3 fatal "$OUT/c.err")"; }
+echo "ok: forged record on the route (job $jobc): delivered, and its barrier ended the job: $(grep -m1 -o "fatal: the job's ranks.*" "$OUT/c.err")"
 stop_r1
 # Logged once (a job's first bad input is logged, the rest only counted).
 # The count holds the forged batch and the batches h2's and h3's routers still

@@ -126,10 +126,13 @@ int serve(const router_options& o) {
     const std::uint64_t local = all.records_local, remote = all.records_remote,
                         bad = all.bad_batches + all.bad_records;
     if (o.verbose || bad != 0)
-        std::fprintf(stderr, "buddy-router[%d]: exiting%s; records to local ranks %llu, to other routers %llu, bad input %llu\n",
+        std::fprintf(stderr,
+                     "buddy-router[%d]: exiting%s; records to local ranks %llu, to other routers %llu, bad input %llu "
+                     "(batches %llu, records %llu)\n",
                      static_cast<int>(getpid()), stop_signal() ? " on a signal" : "",
                      static_cast<unsigned long long>(local), static_cast<unsigned long long>(remote),
-                     static_cast<unsigned long long>(bad));
+                     static_cast<unsigned long long>(bad), static_cast<unsigned long long>(all.bad_batches),
+                     static_cast<unsigned long long>(all.bad_records));
     return 0;
 }
 

@@ -264,6 +264,11 @@ void runtime::barrier(barrier_kind kind) {
     // their first round at no extra cost.  A wait without progress for
     // BUDDY_TIMEOUT ends the job naming the rank that did not come.
     std::uint64_t previous[2] = {~0ull, ~0ull};
+    // Sums that stay unequal and unchanged round after round never balance by
+    // themselves: each round completes, so the wait below never times out.
+    // Since when they have (when `stuck`).
+    bool stuck = false;
+    std::chrono::steady_clock::time_point stuck_since{};
     for (;;) {
         const std::uint64_t local[4] = {backend_->messages_written(), owner_.counters_.messages_handled, tag,
                                         tag * tag};
@@ -293,7 +298,17 @@ void runtime::barrier(barrier_kind kind) {
         ++owner_.counters_.quiescence_rounds;
         if (global[2] != ranks * tag || global[3] != ranks * tag * tag) [[unlikely]]
             barrier_failed(tag, true, 0.0);
-        if (global[0] == global[1] && global[0] == previous[0] && global[1] == previous[1]) break;
+        if (global[0] == previous[0] && global[1] == previous[1]) {
+            if (global[0] == global[1]) break;
+            // The clock only on this rare path: a barrier that completes never reads it.
+            const auto now = std::chrono::steady_clock::now();
+            if (!stuck) stuck_since = now;
+            stuck = true;
+            const std::chrono::duration<double> unchanged = now - stuck_since;
+            if (unchanged.count() > timeout) barrier_unbalanced(tag, global[0], global[1], unchanged.count());
+        } else {
+            stuck = false;
+        }
         previous[0] = global[0];
         previous[1] = global[1];
         // Let arrivals land before the next round: an immediate second round
@@ -302,6 +317,22 @@ void runtime::barrier(barrier_kind kind) {
         }
         if (backend_->has_unsent()) backend_->flush(engine::flush_reason::barrier);
     }
+}
+
+void runtime::barrier_unbalanced(std::uint64_t tag, std::uint64_t written, std::uint64_t handled,
+                                 double stuck_seconds) {
+    char stuck[32];
+    std::snprintf(stuck, sizeof stuck, "%.0f s", stuck_seconds);
+    const std::string counts = "the job's ranks have written " + std::to_string(written) + " messages and handled " +
+                               std::to_string(handled) + ", unchanged for " + stuck + " in " +
+                               describe_barrier(tag) + " (BUDDY_TIMEOUT)";
+    // More handled than written cannot come from the job: a record reached a
+    // rank from outside it (a forged batch the routers could not tell from a
+    // real one, or a duplicate).  Fewer: messages lost or stuck on the way.
+    fatal(handled > written
+              ? counts + ": " + std::to_string(handled - written) +
+                    " handled that no rank of the job wrote (a record from outside the job, forged or duplicated)"
+              : counts + ": " + std::to_string(written - handled) + " written and never handled (lost or stuck on the way)");
 }
 
 void runtime::barrier_failed(std::uint64_t tag, bool mismatch, double waited_seconds) {

@@ -145,6 +145,9 @@ private:
     /// Ends the job: the barrier `tag` made no progress for BUDDY_TIMEOUT, or
     /// (`mismatch`) ranks are in different barriers.  Names the ranks.
     [[noreturn]] void barrier_failed(std::uint64_t tag, bool mismatch, double waited_seconds);
+    /// The barrier's sums stayed unequal and unchanged for BUDDY_TIMEOUT.
+    [[noreturn]] void barrier_unbalanced(std::uint64_t tag, std::uint64_t written, std::uint64_t handled,
+                                         double stuck_seconds);
     /// Collective: writes the JSON report (rank 0); false on every rank if it could not.
     bool write_report();
 

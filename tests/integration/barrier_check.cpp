@@ -3,9 +3,16 @@
 //                        others must give up after BUDDY_TIMEOUT, naming R);
 //   --skip R             rank R returns without calling barrier(), so its
 //                        comm's final barrier meets the others' barrier()
-//                        (the error must name R and both barriers).
+//                        (the error must name R and both barriers);
+//   --until FILE         barriers one after another until FILE exists (for at
+//                        most 60 s), then as without flags: the cluster test
+//                        has a record forged into the job meanwhile, and the
+//                        barrier that counts it must end the job.
 // Without either, every rank sends to every other and the barrier completes.
+#include <mpi.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include <cstdio>
 #include <cstdlib>
@@ -22,10 +29,12 @@ int main(int argc, char** argv) {
     buddy::comm world(&argc, &argv);
     int late = -1, skip = -1;
     unsigned sleep_seconds = 0;
+    const char* until = nullptr;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
         const int value = std::atoi(argv[i + 1]);
-        if (flag == "--late") late = value;
+        if (flag == "--until") until = argv[i + 1];
+        else if (flag == "--late") late = value;
         else if (flag == "--skip") skip = value;
         else if (flag == "--sleep") sleep_seconds = static_cast<unsigned>(value);
         else {
@@ -33,7 +42,19 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    for (int d = 0; d < world.size(); ++d) world.async(d, [](buddy::comm&, int) { ++g_handled; }, world.rank());
+    // A 64-bit argument: the payload forge_batch writes (8 bytes) fits it.
+    for (int d = 0; d < world.size(); ++d)
+        world.async(d, [](buddy::comm&, std::uint64_t) { ++g_handled; }, static_cast<std::uint64_t>(world.rank()));
+    if (until != nullptr) {
+        // Every rank must run as many barriers: rank 0 looks, all learn it together.
+        const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        for (int there = 0; there == 0;) {
+            world.barrier();
+            usleep(20000);
+            there = world.rank() == 0 && (access(until, F_OK) == 0 || std::chrono::steady_clock::now() > limit);
+            MPI_Allreduce(MPI_IN_PLACE, &there, 1, MPI_INT, MPI_MAX, world.mpi_comm());
+        }
+    }
     if (world.rank() == skip) return 0;  // the comm's destructor runs the final barrier
     if (world.rank() == late) sleep(sleep_seconds);
     world.barrier();

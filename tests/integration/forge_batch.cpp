@@ -8,7 +8,12 @@
 //   forge_batch send FILE JOB SOURCE DEST
 //       sends that router one well-formed batch claiming job JOB (hex) and
 //       source router SOURCE, holding one record for rank DEST, over UCX from
-//       this host, and waits (bounded) until UCX has sent it.
+//       this host, and waits (bounded, 10 s) until the endpoint is flushed:
+//       the batch has reached the router's side, not only UCX's buffers here.
+//
+// The router delivers such a batch if it is one the route could have sent
+// (source a real other router, records for ranks that source sends through
+// this one); the cluster test forges one it must refuse.
 //
 // Exit 0 when done, 1 with a "forge_batch: fatal:" line otherwise.
 #include <unistd.h>
@@ -102,13 +107,23 @@ int send(const char* file, const char* job_hex, const char* source, const char* 
     if (transport::send_batch(ep, b.data(), b.size(), &ticket) == transport::send_state::completed) sent.done = true;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!sent.done && std::chrono::steady_clock::now() < deadline) w.progress();
-    if (sent.done && sent.status != UCS_OK) die(std::string("sending failed: ") + ucs_status_string(sent.status));
-    // A moment more of progress: the data may still be on its way out.
-    for (auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(3000);
-         std::chrono::steady_clock::now() < until;)
-        w.progress();
-    ep.close(w, 1.0);
     if (!sent.done) die("the batch did not go out within 10 s");
+    if (sent.status != UCS_OK) die(std::string("sending failed: ") + ucs_status_string(sent.status));
+    // An eager send is "done" once UCX holds the data; a flush is done once
+    // every operation on the endpoint has completed at the peer's side, so the
+    // batch is not lost with the worker when this process exits.
+    ucp_request_param_t fp{};
+    void* flush = ucp_ep_flush_nbx(ep.handle(), &fp);
+    if (UCS_PTR_IS_ERR(flush)) die(std::string("ucp_ep_flush_nbx: ") + ucs_status_string(UCS_PTR_STATUS(flush)));
+    if (flush != nullptr) {
+        while (ucp_request_check_status(flush) == UCS_INPROGRESS && std::chrono::steady_clock::now() < deadline)
+            w.progress();
+        const ucs_status_t st = ucp_request_check_status(flush);
+        if (st == UCS_INPROGRESS) ucp_request_cancel(w.handle(), flush);
+        ucp_request_free(flush);
+        if (st != UCS_OK) die(std::string("flushing the batch to the router: ") + ucs_status_string(st));
+    }
+    ep.close(w, 1.0);
     std::printf("forge_batch: sent a batch claiming job %016llx from router %s\n",
                 static_cast<unsigned long long>(job), source);
     return 0;

@@ -6,6 +6,16 @@
 #     places the ranks on three hosts, and host has a router per host;
 #  2. a granularity sweep (64 B, 4K, 1M) across hosts, host placement;
 #  3. quicksilver and transpose verified on 3 hosts x 1 rank, host placement;
+#  3c. a forged batch: h1's router run as a service; while a job runs, a
+#     process in h2's namespace (not part of the job) asks h1's router for its
+#     worker address and sends it a well-formed batch claiming that job and
+#     h2's router as its source, with a record the route would never send that
+#     way: the job fails on every host naming the forged batch and its claimed
+#     link, the router survives, counts it (bad batches), and a fresh job on
+#     it completes verified.  The same forger then sends a record the route
+#     does carry that way (for a rank of h1): it is delivered, and the barrier
+#     that counts it ends that job within BUDDY_TIMEOUT (one message handled
+#     that no rank wrote);
 #  4. one host's router killed mid-run: the job ends on every host within
 #     10 s with an error naming that host;
 #  5. route mesh2d on 4 hosts x 1 and 4 x 2 ranks (a 2 x 2 grid of routers:
@@ -87,6 +97,73 @@ out=$(timeout --kill-after=5 90 "$CLUSTER" run -- "$BUDDYRUN" -n 6 --hostfile "$
     fail "buddyrun --hostfile: exit $?: $(tail -n 20 "$OUT/err")"
 expect_verified "$(last_line "$out")" "buddyrun --hostfile (3 hosts, comments and a blank line) --placement host"
 expect_refused "buddyrun with a missing hostfile" "$BUDDYRUN" -n 2 --hostfile "$OUT/none" -- "$HIST"
+
+# ---- 3c. a forged batch from another host's namespace
+# h1's router runs as a service (it outlives the failed job; a router a rank
+# starts exits after its last job) with UCX as the cluster gives the ranks.
+FORGE="$BUILD_DIR/router/forge_batch"
+"$CLUSTER" exec h1 -- env UCX_TLS=tcp UCX_NET_DEVICES=eth0 "$BUILD_DIR/router/buddy-router" --service --verbose \
+    2>"$OUT/r1.log" &
+r1=$!  # the router itself: the cluster's exec, nsenter and unshare each exec the next
+stop_r1() { kill -TERM "$r1" 2>/dev/null || true; wait "$r1" 2>/dev/null || true; }
+# bounded_grep TENTHS PATTERN FILE: waits (bounded) for PATTERN in FILE.
+bounded_grep() {
+    local i
+    for ((i = 0; i < $1; i++)); do grep -q "$2" "$3" 2>/dev/null && return 0; sleep 0.1; done
+    return 1
+}
+bounded_grep 100 "socket /tmp/.*threads" "$OUT/r1.log" || { stop_r1; fail "forge: h1's router did not listen: $(cat "$OUT/r1.log")"; }
+socket=$(sed -n 's/.*: socket \([^,]*\), .*/\1/p' "$OUT/r1.log")
+on_cluster 60 3 -x BUDDY_PLACEMENT=host "$HIST" --updates 400000000 --table 4096 --json >"$OUT/f.out" 2>"$OUT/f.err" &
+victim_job=$!
+bounded_grep 300 "job [0-9a-f]*: routing" "$OUT/r1.log" ||
+    { kill "$victim_job"; stop_r1; fail "forge: the job never routed on h1: $(tail -n 5 "$OUT/f.err")"; }
+jobid=$(sed -n 's/.*job \([0-9a-f]*\): routing.*/\1/p' "$OUT/r1.log" | head -n 1)
+# Rank 2 is on h3 (router 2): under route direct router 1 (h2's) sends its
+# records straight there, never through router 0 (h1's).
+forged=$("$CLUSTER" exec h1 -- "$FORGE" address "$socket" "$OUT/r1.address" 2>&1 &&
+         "$CLUSTER" exec h2 -- env UCX_TLS=tcp UCX_NET_DEVICES=eth0 "$FORGE" send "$OUT/r1.address" "$jobid" 1 2 2>&1) ||
+    { kill "$victim_job"; stop_r1; fail "forge: forge_batch: $forged"; }
+rc=0
+wait "$victim_job" || rc=$?
+(( rc != 0 )) || { stop_r1; fail "forge: the job exited 0 after a forged batch"; }
+what="dropped a forged or misrouted batch of 48 bytes from buddy-router 1 (instance [0-9a-f]*): its record for rank 2 (router 2) would not pass through this router from router 1"
+grep -q "fatal: the job failed: buddy-router on h1: $what" "$OUT/f.err" ||
+    { stop_r1; fail "forge: the job's error does not name the forged batch: $(grep -m3 fatal "$OUT/f.err")"; }
+kill -0 "$r1" 2>/dev/null || fail "forge: h1's router died: $(tail -n 5 "$OUT/r1.log")"
+out=$(on_cluster 90 3 -x BUDDY_PLACEMENT=host -x BUDDY_VERBOSE=1 "$HIST" --updates 100000 --json 2>"$OUT/err") ||
+    { stop_r1; fail "forge: the job after the forged batch: exit $?: $(tail -n 20 "$OUT/err")"; }
+grep -q "buddy-router (pid $r1) on node h1" "$OUT/err" ||
+    { stop_r1; fail "forge: the job after did not use h1's surviving router (pid $r1): $(grep -m1 'router: host' "$OUT/err")"; }
+expect_verified "$(last_line "$out")" "forge: a fresh job on h1's surviving router"
+# The same forgery on the route: a record for rank 0, which router 1 does send
+# through router 0.  No router can tell it from a real one and rank 0 handles
+# it; the barrier that counts it ends the job within BUDDY_TIMEOUT.
+on_cluster 60 3 -x BUDDY_PLACEMENT=host -x BUDDY_TIMEOUT=3 "$BUILD_DIR/tests/integration/barrier_check" \
+    --until "$OUT/forged" >"$OUT/c.out" 2>"$OUT/c.err" &
+on_route_job=$!
+for ((i = 0; i < 300; i++)); do (( $(grep -c ": routing" "$OUT/r1.log") >= 3 )) && break; sleep 0.1; done
+jobc=$(sed -n 's/.*job \([0-9a-f]*\): routing.*/\1/p' "$OUT/r1.log" | sed -n 3p)
+[[ -n $jobc ]] || { kill "$on_route_job"; stop_r1; fail "forge: the on-route job never routed on h1: $(tail -n 5 "$OUT/c.err")"; }
+forged=$("$CLUSTER" exec h2 -- env UCX_TLS=tcp UCX_NET_DEVICES=eth0 "$FORGE" send "$OUT/r1.address" "$jobc" 1 0 2>&1) ||
+    { kill "$on_route_job"; stop_r1; fail "forge: forge_batch on the route: $forged"; }
+touch "$OUT/forged"
+rc=0
+wait "$on_route_job" || rc=$?
+(( rc != 0 )) || { stop_r1; fail "forge: the job exited 0 after a forged record on the route"; }
+grep -q "fatal: the job's ranks have written [0-9]* messages and handled [0-9]*, unchanged for [0-9]* s in .* (BUDDY_TIMEOUT): 1 handled that no rank of the job wrote (a record from outside the job, forged or duplicated)" "$OUT/c.err" ||
+    { stop_r1; fail "forge: on the route: the job did not end naming the extra record: $(grep -m3 fatal "$OUT/c.err")"; }
+echo "ok: forged record on the route (job $jobc): delivered, and its barrier ended the job: $(grep -m1 -o "fatal: the job's ranks.*" "$OUT/c.err")"
+stop_r1
+# Logged once (a job's first bad input is logged, the rest only counted).
+# The count holds the forged batch and the batches h2's and h3's routers still
+# had on the way to the failed job: refused once its rank had left, or
+# dropped as for an unknown job once it ended.
+n=$(grep -c "job $jobid: $what" "$OUT/r1.log" || true)
+(( n == 1 )) || fail "forge: h1's router logged the forged batch $n times: $(grep -m3 dropped "$OUT/r1.log")"
+bad=$(sed -n 's/.*exiting on a signal; .* bad input [0-9]* (batches \([0-9]*\), records 0)$/\1/p' "$OUT/r1.log")
+[[ -n $bad ]] && (( bad >= 1 )) || fail "forge: h1's router did not count the forged batch: $(tail -n 1 "$OUT/r1.log")"
+echo "ok: forged batch (job $jobid, sent from h2's namespace as router 1): the job failed naming it; h1's router survived, counted $bad bad batches (the forged one, the rest late ones of the failed job), and a fresh job on it verified"
 
 # ---- 4. one host's router killed
 on_cluster 60 6 -x BUDDY_PLACEMENT=host "$HIST" --updates 400000000 --table 4096 --json >"$OUT/k.out" 2>"$OUT/k.err" &

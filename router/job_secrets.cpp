@@ -9,17 +9,19 @@ job_secrets::verdict job_secrets::check(std::uint64_t job, control::secret_view 
     if (!kernel_checked && control::secret_missing(secret)) return verdict::missing;
     const auto it = bound_.find(job);  // the job id is no secret: finding it may take any time
     if (it == bound_.end()) return verdict::accepted;
-    return control::secrets_equal(it->second, secret) ? verdict::accepted : verdict::wrong;
+    return control::secrets_equal(it->second.secret, secret) ? verdict::accepted : verdict::wrong;
 }
 
 void job_secrets::bind(std::uint64_t job, control::secret_view secret) {
     auto [it, fresh] = bound_.try_emplace(job);
     if (!fresh) return;
-    std::copy(secret.begin(), secret.end(), it->second.begin());
+    std::copy(secret.begin(), secret.end(), it->second.secret.begin());
 }
 
 void job_secrets::job_ended(std::uint64_t job) {
-    if (bound_.count(job) == 0 || std::find(ended_.begin(), ended_.end(), job) != ended_.end()) return;
+    const auto it = bound_.find(job);
+    if (it == bound_.end() || it->second.ended) return;
+    it->second.ended = true;
     ended_.push_back(job);
     if (ended_.size() > keep_ended) {
         bound_.erase(ended_.front());

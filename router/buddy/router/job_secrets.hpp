@@ -38,7 +38,11 @@ public:
     static constexpr std::size_t keep_ended = 65536;  ///< about 3 MiB of bindings at most
 
 private:
-    std::unordered_map<std::uint64_t, std::array<std::uint8_t, control::secret_bytes>> bound_;
+    struct binding {
+        std::array<std::uint8_t, control::secret_bytes> secret;
+        bool ended = false;  ///< listed in ended_
+    };
+    std::unordered_map<std::uint64_t, binding> bound_;
     std::deque<std::uint64_t> ended_;  ///< oldest first
 };
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -45,9 +46,12 @@ router_client::router_client(runtime& rt, router_endpoint where, unsigned local_
             last_start = clock::now();
         }
         if (clock::now() >= give_up) {
-            if (tcp_)
-                rt_.fatal("no buddy-router answered at " + address_ + " within " + std::to_string(limit) +
+            if (tcp_) {
+                char secs[32];
+                std::snprintf(secs, sizeof secs, "%g", limit);
+                rt_.fatal("no buddy-router answered at " + address_ + " within " + secs +
                           " s (BUDDY_TIMEOUT; last attempt: " + why_not + ")");
+            }
             rt_.fatal("no buddy-router answered on " + address_ + " within " + std::to_string(limit) + " s" +
                       (started_.empty() ? std::string(" (the node's first rank starts one)")
                                         : " (started " + started_ + "; see " + address_ + ".log)"));

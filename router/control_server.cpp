@@ -52,7 +52,8 @@ bool control_server::serve(int timeout_ms) {
         switch (m.status) {
             case ctl::receive_status::message: jobs_.handle(s, m); break;
             case ctl::receive_status::closed: close_session(fds[i].fd); break;
-            case ctl::receive_status::malformed: log("dropped a malformed control message"); break;
+            // Over TCP the stream is closed with it (the next receive says so).
+            case ctl::receive_status::malformed: log("dropped a malformed control message from %s", s.channel->peer()); break;
             case ctl::receive_status::timed_out: break;
         }
     }

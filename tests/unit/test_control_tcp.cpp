@@ -181,6 +181,37 @@ TEST_CASE("TCP channel: deadlines") {
               .find("cannot resolve") == 0);
 }
 
+TEST_CASE("TCP connect: a listener that never answers costs the deadline, not the kernel's minutes") {
+    // A listener whose accept queue is full drops further SYNs: the connect
+    // then waits for an answer that never comes.
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 0) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    const ctl::tcp_address to{"127.0.0.1", ntohs(a.sin_port)};
+    std::vector<std::unique_ptr<ctl::tcp_channel>> queued;
+    std::string why;
+    bool timed_out = false;
+    for (int i = 0; i < 8 && !timed_out; ++i) {
+        const auto start = ctl::clock::now();
+        auto c = ctl::tcp_channel::connect(to, start + 200ms, why);
+        if (c) {
+            queued.push_back(std::move(c));  // taken into the queue
+            continue;
+        }
+        timed_out = true;
+        CHECK(why == "no answer (connect timed out)");
+        CHECK(ctl::clock::now() >= start + 200ms);
+        CHECK(ctl::clock::now() < start + 5s);  // a bound, not a measurement
+    }
+    CHECK(timed_out);
+    ::close(fd);
+}
+
 TEST_CASE("TCP channel: a message in pieces is kept across receives") {
     raw_pair p;
     const std::vector<std::byte> m = message_with(42);

@@ -2,7 +2,7 @@
 # Placement dpu's control plane (issue 11, item 2), without its data path:
 # buddy-router --listen over TCP, the per-job secret, the dpu map, and the
 # rank's connect.  Every launch is bounded; each failure must be clear (the
-# sentence is matched) and come within its bound.  About 15 s.
+# sentence is matched) and come within its bound.  About 18 s.
 source "$(dirname "$0")/lib.sh"
 
 ROUTER=$BUILD_DIR/router/buddy-router
@@ -106,6 +106,9 @@ expect_fails 30 "placement dpu, map not there" "BUDDY_DPU_MAP '$WORK/none.map'" 
     "${DPU_RANK[@]}" -x BUDDY_DPU_MAP="$WORK/none.map" "$APP"
 expect_fails 10 "buddyrun --dpu-map malformed" "buddyrun: fatal: $WORK/malformed.map:2:" \
     "$BUDDYRUN" -n 1 --placement dpu --dpu-map "$WORK/malformed.map" "$APP"
+expect_fails 30 "buddyrun --placement dpu --dpu-map (the map reaches the ranks)" \
+    "accepted this rank's hello, but the dpu data path (rings over RDMA) is not in this build" \
+    "$BUDDYRUN" -n 1 --placement dpu --dpu-map "$WORK/good.map" --timeout 2 "$APP"
 expect_fails 10 "buddyrun --dpu-map without a line for a host of the job" "has no line for host 'node9'" \
     "$BUDDYRUN" -n 2 --placement dpu --dpu-map "$WORK/good.map" --hosts "$HOST:1,node9:1" "$APP"
 

@@ -1,6 +1,6 @@
 // buddyrun: runs an application under mpirun with a buddy placement.
 //
-//   buddyrun -n N [--placement inproc|host|dpu] [--routers-per-node R]
+//   buddyrun -n N [--placement inproc|host|dpu [--dpu-map FILE]] [--routers-per-node R]
 //            [--router-threads T] [--granularity SIZE] [--depth D]
 //            [--report FILE] [--hosts LIST | --hostfile FILE] [--router-cores LIST] [--verbose]
 //            [--tune [--tune-granularity LIST] [--tune-depth LIST] [--tune-reps N] [--tune-budget S]]
@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -25,6 +26,8 @@
 #include <vector>
 
 #include "buddy/config.hpp"
+#include "buddy/control/dpu_map.hpp"
+#include "buddy/control/node_paths.hpp"
 #include "buddy/launch/router_binary.hpp"
 #include "buddy/router/core_pinning.hpp"
 #include "buddy/router/knob_flags.hpp"
@@ -175,6 +178,32 @@ int main(int argc, char** argv) {
         return tune_job(argv[0], static_cast<int>(ranks), placement, given,
                         tune_options{tune_granularity, tune_depth, tune_reps, tune_budget}, app);
     }
+    // Placement dpu: the routers are services on the DPUs, found through the
+    // map; a map the ranks would refuse is refused here, before any launch.
+    std::string dpu_line;
+    if (knobs.where == buddy::placement::dpu) {
+        if (knobs.dpu_map.empty())
+            refuse("placement dpu needs --dpu-map FILE (lines 'host-name address:port'; docs/dpu.md)");
+        try {
+            const buddy::control::dpu_map map = buddy::control::read_dpu_map(knobs.dpu_map);
+            std::vector<std::string> names;  // the hosts the job runs on
+            std::string host_words = hosts;  // "node1:4,node2:4"
+            std::replace(host_words.begin(), host_words.end(), ',', ' ');
+            for (const std::string& h : split_words(host_words))
+                names.push_back(h.substr(0, h.find(':')));
+            if (!hostfile.empty()) {
+                std::ifstream file(hostfile);
+                for (std::string line; std::getline(file, line);)
+                    if (const auto w = split_words(line.substr(0, line.find('#'))); !w.empty()) names.push_back(w[0]);
+            }
+            if (hosts.empty() && hostfile.empty()) names.push_back(buddy::control::this_host());
+            for (const std::string& h : names) (void)map.router_of(h);
+            dpu_line = "placement dpu: routers from the dpu map " + knobs.dpu_map + " (" +
+                       std::to_string(map.entries.size()) + " hosts)";
+        } catch (const buddy::control::control_error& e) {
+            refuse(e.what());
+        }
+    }
     const unsigned routers_per_node = knobs.routers_per_node, router_threads = knobs.router_threads;
     const std::string& report = knobs.report_path;
 
@@ -235,6 +264,8 @@ int main(int argc, char** argv) {
                          (plan.disjoint ? "bound to cores " + buddy::router::format_cpu_list(plan.rank_cpus)
                                         : std::string("not bound")) +
                          " (" + plan.why + ")";
+    } else if (!dpu_line.empty()) {
+        placement_line = dpu_line;
     } else {
         placement_line = "placement " + placement + ": no routers";
     }

@@ -22,6 +22,7 @@ void control_server::accept_one() {
     if (!a.refused.empty()) log("%s", a.refused);
     if (!a.peer) return;
     auto s = std::make_unique<rank_session>();
+    s->remote = !a.peer->peer_checked_by_kernel();
     const int key = a.peer->readiness_fd();
     s->channel = std::move(a.peer);
     sessions_[key] = std::move(s);
@@ -51,7 +52,8 @@ bool control_server::serve(int timeout_ms) {
         switch (m.status) {
             case ctl::receive_status::message: jobs_.handle(s, m); break;
             case ctl::receive_status::closed: close_session(fds[i].fd); break;
-            case ctl::receive_status::malformed: log("dropped a malformed control message"); break;
+            // Over TCP the stream is closed with it (the next receive says so).
+            case ctl::receive_status::malformed: log("dropped a malformed control message from %s", s.channel->peer()); break;
             case ctl::receive_status::timed_out: break;
         }
     }
@@ -60,8 +62,20 @@ bool control_server::serve(int timeout_ms) {
 
 void control_server::close_dead_ranks() {
     std::vector<int> dead;
-    for (auto& [key, s] : sessions_)
-        if (s->hello && !s->detached && !pid_alive(s->pid)) dead.push_back(key);
+    const auto now = ctl::clock::now();
+    for (auto& [key, s] : sessions_) {
+        // A remote rank's pid is a process of another machine: its death
+        // shows as the connection's close (or the keepalive's end) instead.
+        if (s->hello && !s->detached && !s->remote && !pid_alive(s->pid)) dead.push_back(key);
+        // A rank says hello as soon as it connects; a connection silent for
+        // this long is not a rank (over TCP: anyone may connect) and must not
+        // hold a descriptor for ever.
+        if (!s->hello && !s->detached && now - s->opened > hello_wait) {
+            log("closed a connection from %s: no accepted hello within %s s", s->channel->peer(),
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(hello_wait).count()));
+            dead.push_back(key);
+        }
+    }
     for (int key : dead) close_session(key);
 }
 

@@ -40,14 +40,41 @@ void job_registry::handle(rank_session& s, ctl::received& m) {
     }
 }
 
+std::string job_registry::secret_refusal(rank_session& s, const ctl::hello& h) {
+    std::string why;
+    switch (secrets_.check(h.job, h.secret, !s.remote)) {
+        case job_secrets::verdict::accepted: return {};
+        case job_secrets::verdict::missing:
+            why = "a hello over TCP must carry its job's secret, and this one carries none";
+            break;
+        case job_secrets::verdict::wrong:
+            why = "job " + hex_id(h.job) + " is bound to another secret: this connection is not one of its ranks";
+            break;
+    }
+    ++refused_secrets_;
+    // Logged without the secret: the log may be read by others than the job's owner.
+    log("refused a hello for job %s", hex_id(h.job) + " (rank " + std::to_string(h.rank) + ") from " +
+                                          s.channel->peer() + ": " + why + " (" + std::to_string(refused_secrets_) +
+                                          " refused for their secret so far)");
+    return why;
+}
+
 void job_registry::on_hello(rank_session& s, ctl::reader& r) {
     ctl::hello h{};
     if (s.hello || !r.get(h)) return reply_error(s, ctl::type::hello_reply, "malformed or repeated hello");
     std::string bad = hello_settings_refusal(h);
+    // The secret before anything about the job: a peer that is not one of its
+    // ranks learns nothing about it (which ranks are attached, its settings).
+    if (bad.empty()) bad = secret_refusal(s, h);
     if (auto it = jobs_.find(h.job); bad.empty() && it != jobs_.end()) bad = hello_job_refusal(h, it->second);
     if (!bad.empty()) return reply_error(s, ctl::type::hello_reply, "buddy-router refuses: " + bad);
 
     const std::size_t threads = threads_.size();
+    // A remote (TCP) rank cannot map these segments: under placement dpu its
+    // rings will be memory registered with UCX here, their remote keys sent
+    // in this reply (issue 11, the dpu data path).  Until then it gets the
+    // same reply, and its rank ends after the hello saying the data path is
+    // not in this build.
     try {
         s.rings = rank_segments::create(self_.node, h.job, h.rank, h.ring_bytes, threads, thread_numa_[0], h.numa_node);
     } catch (const std::exception& e) {
@@ -63,6 +90,7 @@ void job_registry::on_hello(rank_session& s, ctl::reader& r) {
         return reply_error(s, ctl::type::hello_reply,
                            "buddy-router cannot name its segments: host name " + self_.node + " is too long");
     }
+    secrets_.bind(h.job, h.secret);
     s.hello = true;
     s.job = h.job;
     s.rank = h.rank;
@@ -77,7 +105,8 @@ void job_registry::on_hello(rank_session& s, ctl::reader& r) {
     for (auto& t : threads_) addresses.emplace_back(t->fwd().address());
     send(s, ctl::hello_reply_message(rep, addresses));
     if (verbose_)
-        log("job %s: %s attaching", hex_id(h.job), "rank " + std::to_string(h.rank) + " (pid " + std::to_string(h.pid) + ")");
+        log("job %s: %s attaching", hex_id(h.job),
+            "rank " + std::to_string(h.rank) + " (pid " + std::to_string(h.pid) + ", " + s.channel->peer() + ")");
 }
 
 void job_registry::on_attached(rank_session& s) {
@@ -202,6 +231,7 @@ void job_registry::leave(rank_session& s, bool orderly, const std::string& why) 
                 for (auto& t : threads_) t->call([&](forwarder& f) { f.remove_job(s.job); });
             // Acquire: pairs with job_health::fail()'s release (only the flag is read here).
             if (verbose_) log("job %s: ended%s", hex_id(s.job), j.health->failed.load(std::memory_order_acquire) ? " (failed)" : "");
+            secrets_.job_ended(s.job);
             jobs_.erase(it);
         }
     }
@@ -212,7 +242,8 @@ void job_registry::leave(rank_session& s, bool orderly, const std::string& why) 
 void job_registry::session_closed(rank_session& s) {
     if (s.hello && !s.detached)
         leave(s, false,
-              "rank " + std::to_string(s.rank) + " (pid " + std::to_string(s.pid) + ") on " + self_.node +
+              "rank " + std::to_string(s.rank) + " (pid " + std::to_string(s.pid) + ") " +
+                  (s.remote ? "at " + s.channel->peer() : "on " + self_.node) +
                   " died or closed its connection to buddy-router without detaching");
     else
         leave(s, true, {});

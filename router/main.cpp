@@ -1,13 +1,15 @@
 // buddy-router: the routing service for placement host (and, built for
-// aarch64, dpu).  No MPI: ranks find it through its Unix socket.
+// aarch64, dpu).  No MPI: ranks find it through its Unix socket, or, with
+// --listen tcp://ADDR:PORT (a router on a DPU), over TCP.
 //
-//   buddy-router [--socket PATH] [--threads T] [--router-cores LIST] [--wait auto|spin|yield] [--service] [--verbose] [--version]
+//   buddy-router [--socket PATH | --listen tcp://ADDR:PORT] [--threads T] [--router-cores LIST] [--wait auto|spin|yield] [--service] [--verbose] [--version]
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <stdexcept>
 
 #include "buddy/config.hpp"
+#include "buddy/control/tcp_channel.hpp"
 #include "buddy/launch/router_binary.hpp"
 #include "buddy/router/core_pinning.hpp"
 #include "buddy/router/knob_flags.hpp"
@@ -19,7 +21,11 @@ int main(int argc, char** argv) {
     CLI::App cli{"buddy-router: routes buddy messages between the ranks of this node and other routers"};
     // Ranks check that a router they are told to start answers this (lib/config).
     cli.set_version_flag("--version", std::string("buddy-router ") + BUDDY_VERSION);
-    knob_flags.add(cli, "--socket", "router-socket");
+    CLI::Option* socket_flag = knob_flags.add(cli, "--socket", "router-socket");
+    cli.add_option("--listen", o.listen,
+                   "listen on TCP instead of a Unix socket: tcp://ADDR:PORT (IPv4 address or name; port 0: any, "
+                   "printed at start); implies --service; each job is bound to the secret of its first hello")
+        ->excludes(socket_flag);
     knob_flags.add(cli, "--threads", "router-threads");
     knob_flags.add(cli, "--router-cores", "router-cores");
     cli.add_option("--index", o.index, "which router of this node this is (socket name, default cores)")
@@ -41,10 +47,15 @@ int main(int argc, char** argv) {
         if (!knobs.router_cores.empty()) o.cores = buddy::router::parse_cpu_list(knobs.router_cores);
         if (o.index >= o.routers_per_node)
             throw CLI::ValidationError("--index", "must be below --routers-per-node");
+        // The form now; whether the address resolves and is free, at the listen.
+        if (!o.listen.empty()) (void)buddy::control::parse_tcp_address(o.listen, true);
     } catch (const CLI::ParseError& e) {
         return buddy::router::refuse_command_line(cli, "buddy-router", e);
     } catch (const buddy::config_error& e) {
         return buddy::router::refuse_command_line("buddy-router", e);
+    } catch (const buddy::control::control_error& e) {
+        std::fprintf(stderr, "buddy-router: fatal: --listen: %s\n", e.what());
+        return 2;
     }
     // Which file runs matters when several builds or installs coexist: say it
     // first, so a log shows which buddy-router a rank or buddyrun started.

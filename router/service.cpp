@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "buddy/control/node_paths.hpp"
+#include "buddy/control/tcp_channel.hpp"
 #include "buddy/control/unix_channel.hpp"
 #include "buddy/router/control_server.hpp"
 #include "buddy/router/core_choice.hpp"
@@ -63,16 +64,28 @@ void follow_ranks(const job_registry& jobs, std::vector<std::unique_ptr<router_t
 int serve(const router_options& o) {
     const std::string node = control::this_host();
     const auto uid = static_cast<unsigned>(getuid());
-    const std::string socket_path = o.socket.empty() ? control::default_socket_path(uid, node, o.index) : o.socket;
     std::unique_ptr<control::listener> listener;
     try {
-        // The default lives in shared /tmp: its directory must be private.
-        listener = std::make_unique<control::unix_listener>(socket_path, o.socket.empty());
+        if (!o.listen.empty()) {
+            // One transport per router: a router on a DPU has no ranks on its
+            // own machine, and each listener has one rule for who may talk.
+            listener = std::make_unique<control::tcp_listener>(control::parse_tcp_address(o.listen, true));
+            // Always said: with port 0 it is the only way to learn the port.
+            log("listening on %s (TCP: each job is bound to its secret)", listener->address());
+        } else {
+            const std::string socket_path =
+                o.socket.empty() ? control::default_socket_path(uid, node, o.index) : o.socket;
+            // The default lives in shared /tmp: its directory must be private.
+            listener = std::make_unique<control::unix_listener>(socket_path, o.socket.empty());
+        }
     } catch (const control::control_error& e) {
-        log("%s", e.what());
+        log("fatal: %s", e.what());
         return 3;
     }
     const std::uint64_t instance = random_instance();
+    // A TCP router is a long-lived service (on a DPU, started by systemd):
+    // no rank would start another one when it leaves.
+    const bool service = o.service || !o.listen.empty();
 
     const core_choice cores = choose_router_cores(o.threads, o.index, o.routers_per_node, o.cores);
     // auto starts as yield (no rank attached: nothing to be quick for) and
@@ -93,10 +106,10 @@ int serve(const router_options& o) {
             if (!numa_list.empty()) numa_list += ',';
             numa_list += std::to_string(n);
         }
-        std::fprintf(stderr, "buddy-router[%d]: socket %s, %u threads on cores %s (NUMA %s; %s), instance %s, %s\n",
+        std::fprintf(stderr, "buddy-router[%d]: listening on %s, %u threads on cores %s (NUMA %s; %s), instance %s, %s\n",
                      static_cast<int>(getpid()), listener->address().c_str(), o.threads, format_cpu_list(cores.cpus).c_str(),
                      numa_list.c_str(), cores.why.c_str(), hex_id(instance).c_str(),
-                     o.service ? "service" : "exits after its last job");
+                     service ? "service" : "exits after its last job");
     }
 
     job_registry jobs(router_identity{instance, node}, threads, numa, o.verbose);
@@ -112,7 +125,7 @@ int serve(const router_options& o) {
             server.close_dead_ranks();
             jobs.report_thread_failures();
         }
-        if (!o.service && jobs.empty() && server.idle()) {
+        if (!service && jobs.empty() && server.idle()) {
             if (jobs.had_job()) break;
             if (now - start > std::chrono::duration<double>(o.idle_exit_seconds)) {
                 if (o.verbose) log("no job came within %s s: exiting", std::to_string(o.idle_exit_seconds));
@@ -125,14 +138,15 @@ int serve(const router_options& o) {
     for (auto& t : threads) add_counters(all, t->fwd().counters());
     const std::uint64_t local = all.records_local, remote = all.records_remote,
                         bad = all.bad_batches + all.bad_records;
-    if (o.verbose || bad != 0)
+    const std::uint64_t refused = jobs.refused_secrets();
+    if (o.verbose || bad != 0 || refused != 0)
         std::fprintf(stderr,
                      "buddy-router[%d]: exiting%s; records to local ranks %llu, to other routers %llu, bad input %llu "
-                     "(batches %llu, records %llu)\n",
+                     "(batches %llu, records %llu), hellos refused for their secret %llu\n",
                      static_cast<int>(getpid()), stop_signal() ? " on a signal" : "",
                      static_cast<unsigned long long>(local), static_cast<unsigned long long>(remote),
                      static_cast<unsigned long long>(bad), static_cast<unsigned long long>(all.bad_batches),
-                     static_cast<unsigned long long>(all.bad_records));
+                     static_cast<unsigned long long>(all.bad_records), static_cast<unsigned long long>(refused));
     return 0;
 }
 

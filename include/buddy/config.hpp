@@ -72,6 +72,9 @@ struct config {
     std::size_t ring_bytes = 4 * 1024 * 1024;
     /// Control socket of the router to attach to (host placement; empty: the default path).
     std::string router_socket;
+    /// The dpu map: which router (address:port) serves each host's ranks
+    /// (dpu placement; docs/dpu.md).  Empty: none.
+    std::string dpu_map;
     /// Routers per node (host placement); ranks are split evenly between them.
     std::uint32_t routers_per_node = 1;
     /// Cores for routers started by a rank, as a list "6,7" or range "6-7" (empty: chosen by hwloc).

@@ -46,16 +46,18 @@ public:
         const unsigned local_index = local_index_on_node(rt);
         routers_ = cfg.routers_per_node;
         router_index_ = local_index % routers_;
-        client_.emplace(rt, control::socket_path(cfg.router_socket, static_cast<unsigned>(getuid()), control::this_host(),
-                                                 router_index_),
-                        local_index, router_index_, routers_, local_index < routers_);
+        client_.emplace(rt,
+                        router_endpoint{control::socket_path(cfg.router_socket, static_cast<unsigned>(getuid()),
+                                                             control::this_host(), router_index_),
+                                        local_index < routers_, router_index_, routers_},
+                        local_index);
         const router_attachment& router = client_->router();
         threads_ = router.threads;
         router_name_ = router.name;
         open_rings(router);
         client_->attached();
         job_routers_ = exchange_router_table(rt, *client_);
-        watch_.emplace(rt, client_->channel(), router.pid, router_name_, client_->socket_path());
+        watch_.emplace(rt, client_->channel(), router.pid, router_name_, client_->address());
         lane_of_.resize(static_cast<std::size_t>(rt.size()));
         for (std::uint32_t d = 0; d < lane_of_.size(); ++d) lane_of_[d] = engine::lane_of(d, threads_);
         // Outbound chunks: the granularity, within sensible bounds for a ring.
@@ -214,7 +216,7 @@ public:
     }
 
     std::string describe() const override {
-        return "router: host, " + router_name_ + ", socket " + client_->socket_path() + ", " + std::to_string(threads_) +
+        return "router: host, " + router_name_ + ", socket " + client_->address() + ", " + std::to_string(threads_) +
                " router threads (lane = dest % " + std::to_string(threads_) + "), rings of " +
                std::to_string(ring_capacity_) + " bytes, outbound chunks of " + std::to_string(chunk_target_) +
                " bytes, router " + std::to_string(router_index_) + " of " + std::to_string(routers_) +

@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
 #include "buddy/control/bodies.hpp"
+#include "buddy/control/tcp_channel.hpp"
 #include "buddy/control/unix_channel.hpp"
 #include "router_launcher.hpp"
 
@@ -18,31 +20,52 @@ namespace buddy::detail {
 namespace ctl = control;
 using clock = ctl::clock;
 
-router_client::router_client(runtime& rt, std::string socket_path, unsigned local_index, unsigned router_index,
-                             unsigned routers, bool may_start)
-    : rt_(rt), timeout_(rt.settings().timeout_seconds), socket_path_(std::move(socket_path)) {
-    const double limit = std::min(timeout_, 30.0);
+router_client::router_client(runtime& rt, router_endpoint where, unsigned local_index)
+    : rt_(rt), timeout_(rt.settings().timeout_seconds), address_(std::move(where.address)),
+      tcp_(ctl::is_tcp_address(address_)) {
+    // A local router is started by a rank and answers within a second or two;
+    // a remote one is a service that should be there already, and the user's
+    // BUDDY_TIMEOUT says how long to wait for it.
+    const double limit = tcp_ ? timeout_ : std::min(timeout_, 30.0);
     const auto start = clock::now();
+    const auto give_up = start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(limit));
     auto last_start = start - std::chrono::hours(1);
+    std::string why_not;
     for (;;) {
         try {
-            channel_ = ctl::unix_channel::connect(socket_path_);
+            channel_ = connect_once(give_up, why_not);
         } catch (const ctl::control_error& e) {
-            throw config_error(std::string("buddy: router socket: ") + e.what());
+            throw config_error(std::string(tcp_ ? "buddy: router address: " : "buddy: router socket: ") + e.what());
         }
         if (channel_) {
             if (hello(local_index)) return;
             channel_.reset();
-        } else if (may_start && clock::now() - last_start > std::chrono::seconds(2)) {
-            started_ = start_router(rt_, socket_path_, router_index, routers);
+            why_not = "it closed the connection at hello";
+        } else if (where.may_start && clock::now() - last_start > std::chrono::seconds(2)) {
+            started_ = start_router(rt_, address_, where.router_index, where.routers);
             last_start = clock::now();
         }
-        if (clock::now() - start > std::chrono::duration<double>(limit))
-            rt_.fatal("no buddy-router answered on " + socket_path_ + " within " + std::to_string(limit) + " s" +
+        if (clock::now() >= give_up) {
+            if (tcp_) {
+                char secs[32];
+                std::snprintf(secs, sizeof secs, "%g", limit);
+                rt_.fatal("no buddy-router answered at " + address_ + " within " + secs +
+                          " s (BUDDY_TIMEOUT; last attempt: " + why_not + ")");
+            }
+            rt_.fatal("no buddy-router answered on " + address_ + " within " + std::to_string(limit) + " s" +
                       (started_.empty() ? std::string(" (the node's first rank starts one)")
-                                        : " (started " + started_ + "; see " + socket_path_ + ".log)"));
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                                        : " (started " + started_ + "; see " + address_ + ".log)"));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(tcp_ ? 50 : 10));
     }
+}
+
+std::unique_ptr<ctl::channel> router_client::connect_once(clock_deadline give_up, std::string& why_not) {
+    if (!tcp_) return ctl::unix_channel::connect(address_);
+    // Each attempt is bounded by a second as well as by the whole wait, so a
+    // router that comes up late is still found in time.
+    const auto deadline = std::min(give_up, clock::now() + std::chrono::seconds(1));
+    return ctl::tcp_channel::connect(ctl::parse_tcp_address(address_, false), deadline, why_not);
 }
 
 router_client::~router_client() {
@@ -64,7 +87,7 @@ void router_client::send_table(std::span<const std::byte> table_message) {
 }
 
 std::string router_client::label() const {
-    return router_.name.empty() ? "buddy-router at " + socket_path_ : router_.name;
+    return router_.name.empty() ? "buddy-router at " + address_ : router_.name;
 }
 
 ctl::reader router_client::request(std::span<const std::byte> m, ctl::type want, bool tolerate_close) {
@@ -109,6 +132,8 @@ bool router_client::hello(unsigned local_index) {
     const int cpu = sched_getcpu();
     h.numa_node = (numa_available() >= 0 && cpu >= 0) ? numa_node_of_cpu(cpu) : -1;
     h.flags = cfg.checksum ? ctl::hello_flag_checksum : 0;
+    const ctl::secret_view secret = rt_.job_secret();
+    std::copy(secret.begin(), secret.end(), h.secret);
     ctl::writer w(ctl::type::hello);
     w.put(h);
     ctl::reader r = request(w.done(), ctl::type::hello_reply, true);
@@ -123,7 +148,8 @@ bool router_client::hello(unsigned local_index) {
     router_.out_segment = ctl::get_name(rep.head.out_segment);
     router_.in_segment = ctl::get_name(rep.head.in_segment);
     router_.addresses = std::move(rep.addresses);
-    router_.name = "buddy-router (pid " + std::to_string(router_.pid) + ") on node " + router_.node;
+    router_.name = "buddy-router (pid " + std::to_string(router_.pid) + ") on node " + router_.node +
+                   (tcp_ ? " at " + address_ : std::string());
     return true;
 }
 

@@ -12,6 +12,8 @@
 
 namespace buddy::detail {
 
+using clock_deadline = control::clock::time_point;
+
 /// What the router said about itself and this rank's rings in its hello reply.
 struct router_attachment {
     std::uint64_t instance = 0;  ///< tells routers apart across the job
@@ -22,19 +24,32 @@ struct router_attachment {
     std::string name;  ///< "buddy-router (pid P) on node N", for messages
 };
 
+/// Where this rank's router listens.
+struct router_endpoint {
+    /// A Unix socket path (placement host), or tcp://HOST:PORT (placement
+    /// dpu: from the dpu map).
+    std::string address;
+    /// Host only: when none listens, start router `router_index` of `routers`
+    /// on this node (the first ranks of the node do).
+    bool may_start = false;
+    unsigned router_index = 0, routers = 1;
+};
+
 class router_client {
 public:
-    /// Connects to the router at `socket_path` and says hello; when none
-    /// listens and `may_start`, starts one first (router `router_index` of
-    /// `routers` on this node).  A router that is just exiting drops the
-    /// connection: that is tried again.  Fatal when no router answers in time.
-    router_client(runtime& rt, std::string socket_path, unsigned local_index, unsigned router_index,
-                  unsigned routers, bool may_start);
+    /// Connects to the router at `where` and says hello (with the job's
+    /// secret); a Unix socket nobody listens on gets a router started when
+    /// `may_start`.  A router that is just exiting drops the connection: that
+    /// is tried again.  Fatal when no router answers in time: min(BUDDY_TIMEOUT,
+    /// 30 s) on a Unix socket, BUDDY_TIMEOUT over TCP (each connect attempt
+    /// bounded by it too), naming the address.
+    router_client(runtime& rt, router_endpoint where, unsigned local_index);
     /// Detaches (orderly goodbye); a router that does not answer is not waited for long.
     ~router_client();
 
     const router_attachment& router() const noexcept { return router_; }
-    const std::string& socket_path() const noexcept { return socket_path_; }
+    /// The socket path or tcp:// address it is connected to.
+    const std::string& address() const noexcept { return address_; }
     /// Live while the client is: lets router_watch look for job_failed and the close.
     control::channel& channel() noexcept { return *channel_; }
 
@@ -49,10 +64,13 @@ public:
 private:
     bool hello(unsigned local_index);
     std::string label() const;
+    /// One connection attempt; null when nobody answered (why in `why_not`).
+    std::unique_ptr<control::channel> connect_once(clock_deadline deadline, std::string& why_not);
 
     runtime& rt_;
     double timeout_;
-    std::string socket_path_, started_;
+    std::string address_, started_;
+    bool tcp_ = false;
     std::unique_ptr<control::channel> channel_;
     router_attachment router_;
 };

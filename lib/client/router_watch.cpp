@@ -10,7 +10,9 @@ namespace ctl = control;
 
 router_watch::router_watch(runtime& rt, control::channel& channel, std::uint32_t router_pid, std::string name,
                            std::string socket_path)
-    : rt_(rt), channel_(channel), router_pid_(router_pid), name_(std::move(name)), socket_path_(std::move(socket_path)) {}
+    : rt_(rt), channel_(channel), router_pid_(router_pid), name_(std::move(name)),
+      // Over TCP the name says the address already.
+      where_(channel.peer_checked_by_kernel() ? " (socket " + socket_path + ")" : std::string()) {}
 
 void router_watch::check(bool waiting) {
     const auto t = std::chrono::steady_clock::now();
@@ -21,7 +23,7 @@ void router_watch::check(bool waiting) {
     switch (r.status) {
         case ctl::receive_status::timed_out: break;
         case ctl::receive_status::closed:
-            rt_.fatal(name_ + " (socket " + socket_path_ + ") died or closed the connection");
+            rt_.fatal(name_ + where_ + " died or closed the connection");
         case ctl::receive_status::malformed: rt_.fatal("unexpected control message from " + name_);
         case ctl::receive_status::message: {
             ctl::job_failed f{};
@@ -30,8 +32,10 @@ void router_watch::check(bool waiting) {
             rt_.fatal("unexpected control message from " + name_);
         }
     }
-    if (::kill(static_cast<pid_t>(router_pid_), 0) != 0 && errno == ESRCH)
-        rt_.fatal(name_ + " (socket " + socket_path_ + ") died");
+    // A router reached over TCP runs on another machine (a DPU): its pid means
+    // nothing here, and its death shows as the close above.
+    if (channel_.peer_checked_by_kernel() && ::kill(static_cast<pid_t>(router_pid_), 0) != 0 && errno == ESRCH)
+        rt_.fatal(name_ + where_ + " died");
 }
 
 }  // namespace buddy::detail

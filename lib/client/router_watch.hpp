@@ -1,4 +1,4 @@
-// Placement host: is this rank's buddy-router still there?
+// Placement host (and dpu, over TCP): is this rank's buddy-router still there?
 //
 // Every wait of the data path calls check(); a router that died, closed the
 // control channel, or reported the job failed ends the rank with an error
@@ -17,7 +17,9 @@ namespace buddy::detail {
 
 class router_watch {
 public:
-    /// `channel` must outlive the watch; `name` and `socket_path` go into errors.
+    /// `channel` must outlive the watch; `name` and `socket_path` go into
+    /// errors.  The router's pid is checked only where the kernel vouched for
+    /// the channel's peer (a Unix socket: the router is on this machine).
     router_watch(runtime& rt, control::channel& channel, std::uint32_t router_pid, std::string name,
                  std::string socket_path);
 
@@ -29,7 +31,7 @@ private:
     runtime& rt_;
     control::channel& channel_;
     std::uint32_t router_pid_;
-    std::string name_, socket_path_;
+    std::string name_, where_;
     std::chrono::steady_clock::time_point last_check_ = std::chrono::steady_clock::now();
 };
 

@@ -58,15 +58,28 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
     MPI_Get_processor_name(name, &len);
     host_.assign(name, static_cast<std::size_t>(len));
 
-    // A job id that routers use to keep concurrent jobs apart.
+    // A job id that routers use to keep concurrent jobs apart, and the job's
+    // secret that proves a connection to a router is one of its ranks (the
+    // only proof over TCP).  One broadcast carries both.
+    struct {
+        std::uint64_t job;
+        std::uint8_t secret[control::secret_bytes];
+    } start{};
     if (rank_ == 0) {
         std::random_device rd;
-        job_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
-               static_cast<std::uint64_t>(getpid()) ^
-               static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-        if (job_ == 0) job_ = 1;
+        start.job = (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+                    static_cast<std::uint64_t>(getpid()) ^
+                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+        if (start.job == 0) start.job = 1;
+        try {
+            control::draw_secret(start.secret);
+        } catch (const std::exception& e) {
+            fatal(e.what());  // the other ranks wait in the broadcast: end them too
+        }
     }
-    MPI_Bcast(&job_, 1, MPI_UINT64_T, 0, world_);
+    MPI_Bcast(&start, sizeof start, MPI_BYTE, 0, world_);
+    job_ = start.job;
+    std::copy(std::begin(start.secret), std::end(start.secret), secret_.begin());
 
     const std::uint64_t mine[2] = {registry_fingerprint(), handler_count()};
     std::uint64_t low[2], high[2];
@@ -100,10 +113,13 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
         case placement::inproc: backend_ = make_inproc_backend(*this); break;
         case placement::host: backend_ = make_host_backend(*this); break;
         case placement::dpu:
-            MPI_Comm_free(&world_);
-            throw config_error(
-                "buddy: placement 'dpu' needs a buddy-router running on a BlueField DPU; none is "
-                "configured for this job (see docs/placement.md)");
+            try {
+                backend_ = make_dpu_backend(*this);
+            } catch (...) {
+                MPI_Comm_free(&world_);
+                throw;
+            }
+            break;
     }
     // Hardware counters cost a few system calls at start and end, and only
     // the report shows them: only when one is asked for.

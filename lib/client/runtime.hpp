@@ -5,6 +5,7 @@
 
 #include <mpi.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "barrier_epochs.hpp"
+#include "buddy/control/job_secret.hpp"
 #include "wait_choice.hpp"
 #include "buddy/comm.hpp"
 #include "buddy/engine/aggregator.hpp"
@@ -94,6 +96,9 @@ public:
     int rank() const noexcept { return rank_; }
     int size() const noexcept { return size_; }
     std::uint64_t job() const noexcept { return job_; }
+    /// The job's secret, the same on every rank (drawn by rank 0): every hello
+    /// presents it, and a router binds the job id to it.
+    control::secret_view job_secret() const noexcept { return secret_; }
     const std::string& host() const noexcept { return host_; }
     counters snapshot() const noexcept;
     /// Collective: every rank's counters, and on rank 0 the routers' (job_report.cpp).
@@ -160,6 +165,7 @@ private:
     int size_ = 0;
     int ranks_per_node_ = 1;  ///< the most ranks of this job on one node
     std::uint64_t job_ = 0;
+    std::array<std::uint8_t, control::secret_bytes> secret_{};
     std::string host_;
     int nesting_ = 0;
     std::uint64_t barrier_epoch_ = 0;  ///< barriers this rank has entered
@@ -175,5 +181,9 @@ private:
 std::unique_ptr<backend> make_inproc_backend(runtime& rt);
 /// The host backend (host_backend.cpp): rings to a buddy-router on this node.
 std::unique_ptr<backend> make_host_backend(runtime& rt);
+/// The dpu backend (dpu_backend.cpp): a buddy-router on a DPU, reached over
+/// TCP.  Today it connects and says hello, then refuses: the data path is
+/// not in this build (throws config_error).
+std::unique_ptr<backend> make_dpu_backend(runtime& rt);
 
 }  // namespace buddy::detail

@@ -195,6 +195,9 @@ const knob the_table[] = {
     unset_is(entry<text_member<&config::router_socket>>("router-socket", form::socket, "path",
                                                               "control socket of the router to attach to (host; {i}: router index, {host}: host name)"),
                    "per user and host"),
+    unset_is(entry<text_member<&config::dpu_map>>("dpu-map", form::file, "path",
+                                                        "which router serves each host: lines 'host-name address:port' (dpu; see docs/dpu.md)"),
+             "none"),
     with_choices(entry<wait_member>("wait", form::choice, "policy",
                                     "how waiting ranks and routers use their core: spin, yield, or auto (spin when "
                                     "ranks and routers fit the cores and the node was otherwise idle at start)"),
@@ -249,6 +252,7 @@ std::string accepted(const knob& k) {
         case form::socket: return "an absolute path whose directory exists, or whose directory's parent does";
         case form::cpu_list: return "cores of this machine as numbers and ranges, such as 6,7 or 6-7";
         case form::program: return "the path of an executable buddy-router";
+        case form::file: return "the path of a readable file";
     }
     return {};
 }
@@ -386,6 +390,13 @@ void check(const config& c, const knob& k) {
         case form::socket: {
             const std::string path = k.get(c);
             if (!path.empty()) check_socket_path(k, o, path);
+            return;
+        }
+        case form::file: {
+            const std::string path = k.get(c);
+            // Only placement dpu reads the map; its lines are checked where
+            // they are parsed (lib/control/dpu_map.cpp), by buddyrun and the ranks.
+            if (!path.empty() && c.where == placement::dpu) check_readable_file(k, o, path);
             return;
         }
         case form::choice:

@@ -161,4 +161,12 @@ void check_socket_path(const knob& k, const origin& o, const std::string& path) 
                "its directory " + dir + " does not exist and cannot be made: " + above + " does not exist");
 }
 
+void check_readable_file(const knob& k, const origin& o, const std::string& path) {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0)
+        refuse(k, o.spelled, o.shown, std::string("cannot find it: ") + std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) refuse(k, o.spelled, o.shown, "not a regular file");
+    if (::access(path.c_str(), R_OK) != 0) refuse(k, o.spelled, o.shown, "not readable by this user");
+}
+
 }  // namespace buddy::knobs

@@ -1,5 +1,7 @@
 #include "buddy/control/unix_channel.hpp"
 
+#include "buddy/control/detail/framing.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
@@ -16,15 +18,6 @@
 namespace buddy::control {
 
 namespace {
-
-// Milliseconds to `deadline` for poll(2), rounded up so a wait never ends
-// early; 0 once it has passed.
-int poll_ms_until(clock::time_point deadline) {
-    const auto left = deadline - clock::now();
-    if (left <= clock::duration::zero()) return 0;
-    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-    return static_cast<int>(std::min<decltype(ms)>(ms, 3'600'000));
-}
 
 sockaddr_un address_of(const std::string& path) {
     sockaddr_un a{};
@@ -121,30 +114,21 @@ bool unix_channel::send(std::span<const std::byte> message, clock::time_point de
         }
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
-        const int ms = poll_ms_until(deadline);
-        if (ms == 0) {
-            errno = ETIMEDOUT;
-            return false;
+        switch (detail::wait_for(fd_, POLLOUT, deadline)) {
+            case detail::wait_result::ready: break;
+            case detail::wait_result::timed_out: errno = ETIMEDOUT; return false;
+            case detail::wait_result::failed: return false;
         }
-        pollfd p{fd_, POLLOUT, 0};
-        if (::poll(&p, 1, ms) < 0 && errno != EINTR) return false;
     }
 }
 
 received unix_channel::receive(clock::time_point deadline) {
     received out;
     for (;;) {
-        pollfd p{fd_, POLLIN, 0};
-        const int ready = ::poll(&p, 1, poll_ms_until(deadline));
-        if (ready < 0) {
-            if (errno == EINTR) continue;
-            out.status = receive_status::closed;
-            return out;
-        }
-        if (ready == 0) {
-            if (clock::now() < deadline) continue;
-            out.status = receive_status::timed_out;
-            return out;
+        switch (detail::wait_for(fd_, POLLIN, deadline)) {
+            case detail::wait_result::ready: break;
+            case detail::wait_result::timed_out: out.status = receive_status::timed_out; return out;
+            case detail::wait_result::failed: out.status = receive_status::closed; return out;
         }
         // The next message's length without taking it (MSG_TRUNC reports the
         // whole length); 0 is the end of the stream, since no message is empty.
@@ -166,8 +150,7 @@ received unix_channel::receive(clock::time_point deadline) {
             out.status = got == 0 ? receive_status::closed : receive_status::malformed;
             return out;
         }
-        out.body = reader(std::span<const std::byte>(buffer_.data(), buffer_.size()));
-        out.status = out.body.open(out.header) ? receive_status::message : receive_status::malformed;
+        detail::open_received(std::span<const std::byte>(buffer_.data(), buffer_.size()), out);
         return out;
     }
 }

@@ -19,7 +19,11 @@
 //    hello_reply_message()) into a message that decodes to the same value,
 //    and a refused one says why (a non-empty sentence);
 //  * a hello the router accepts has every setting in the knob ranges, a ring
-//    that holds the largest message, and a rank inside the job.
+//    that holds the largest message, and a rank inside the job;
+//  * the TCP channel's framing (detail::framed_length(), which finds where a
+//    message ends in a stream) agrees with reader::open: it frames a message
+//    as exactly the length open() accepts, and any length it gives is between
+//    a header and max_message_bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -30,6 +34,7 @@
 #include "buddy/config.hpp"
 #include "buddy/stats.hpp"
 #include "buddy/control/bodies.hpp"
+#include "buddy/control/detail/framing.hpp"
 #include "buddy/router/hello_validation.hpp"
 
 namespace ctl = buddy::control;
@@ -124,6 +129,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         expect_ok = raw.magic == ctl::magic && raw.version == ctl::version && raw.bytes == size;
     }
     EXPECT(ok == expect_ok);
+    const std::size_t framed = ctl::detail::framed_length(m);
+    EXPECT(framed == 0 || (framed >= sizeof h && framed <= ctl::max_message_bytes));
+    EXPECT(ok == (framed == size));
     if (!ok) return 0;
     EXPECT(r.left() == size - sizeof h);
     if (h.status != 0) {  // a refusal: the body is the reason

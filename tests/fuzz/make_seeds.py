@@ -79,12 +79,13 @@ def wire_seeds():
 
 # ------------------------------------------------------------- control
 CTL_MAGIC = 0x4C544442
-CTL_VERSION = 5
+CTL_VERSION = 6
 # Counters per router thread in a stats reply: the X(...) lines of
 # BUDDY_ROUTER_COUNTERS in the public header, counted, so the seed follows it.
 with open(os.path.join(HERE, "..", "..", "include", "buddy", "stats.hpp")) as header:
     _text = header.read()
 ROUTER_FIELDS = re.search(r"#define BUDDY_ROUTER_COUNTERS\(X\)(.*?)\n\n", _text, re.S).group(1).count("    X(")
+SECRET = 32  # job secret bytes at the end of the hello
 NAME = 128
 T = dict(hello=1, hello_reply=2, attached=3, attached_reply=4, table=5, table_reply=6, detach=7,
          detach_reply=8, job_failed=9, stats=10, stats_reply=11)
@@ -102,13 +103,18 @@ def name(s):
     return s.encode().ljust(NAME, b"\0")
 
 
+def hello(*fields, secret=bytes(range(1, SECRET + 1))):
+    return struct.pack("<QIIIIQQQIiII", *fields) + secret
+
+
 def control_seeds():
-    hello = struct.pack("<QIIIIQQQIiII", 0xABCDEF, 1, 4, 1, 4242, 4 << 20, 32 << 10, 1 << 20, 4, 0, 0, 0)
-    write("fuzz_control", "hello", message("hello", hello))
-    write("fuzz_control", "hello_bad_ring", message("hello", struct.pack(
-        "<QIIIIQQQIiII", 0xABCDEF, 1, 4, 1, 4242, 3 << 20, 32 << 10, 1 << 20, 4, -1, 0, 0)))
-    write("fuzz_control", "hello_checksum", message("hello", struct.pack(
-        "<QIIIIQQQIiII", 0xABCDEF, 2, 4, 0, 4243, 4 << 20, 32 << 10, 1 << 20, 4, 0, 1, 0)))
+    write("fuzz_control", "hello", message("hello", hello(0xABCDEF, 1, 4, 1, 4242, 4 << 20, 32 << 10, 1 << 20, 4, 0, 0, 0)))
+    write("fuzz_control", "hello_bad_ring", message("hello", hello(
+        0xABCDEF, 1, 4, 1, 4242, 3 << 20, 32 << 10, 1 << 20, 4, -1, 0, 0)))
+    write("fuzz_control", "hello_checksum", message("hello", hello(
+        0xABCDEF, 2, 4, 0, 4243, 4 << 20, 32 << 10, 1 << 20, 4, 0, 1, 0)))
+    write("fuzz_control", "hello_no_secret", message("hello", hello(
+        0xABCDEF, 3, 4, 0, 4244, 4 << 20, 32 << 10, 1 << 20, 4, 0, 0, 0, secret=bytes(SECRET))))
     reply = struct.pack("<QII", 0x1111, 77, 2) + name("bdy-out-x") + name("bdy-in-x") + name("node1")
     reply += blob(b"ucx-address-0") + blob(b"ucx-address-one")
     write("fuzz_control", "hello_reply", message("hello_reply", reply))
@@ -140,7 +146,8 @@ def control_seeds():
 KNOBS = [  # (name, a valid value): the order of the table in lib/config/knobs.cpp
     ("placement", "host"), ("route", "mesh2d"), ("granularity", "64K"), ("depth", "8"), ("max-message", "1M"), ("timeout", "2.5"),
     ("report", "/tmp/report.json"), ("router-threads", "2"), ("routers-per-node", "1"), ("router-cores", "0-1"),
-    ("router-bin", "/bin/true"), ("ring-bytes", "4M"), ("router-socket", "/tmp/buddy/r.sock"), ("wait", "spin"),
+    ("router-bin", "/bin/true"), ("ring-bytes", "4M"), ("router-socket", "/tmp/buddy/r.sock"),
+    ("dpu-map", "/tmp/dpu.map"), ("wait", "spin"),
     ("verbose", "on"), ("checksum", "on"),
 ]
 

@@ -182,6 +182,7 @@ std::string sample(const knobs::knob& k) {
         case knobs::form::socket: return "/tmp/buddy-test/r.sock";
         case knobs::form::cpu_list: return "0";
         case knobs::form::program: return "/bin/sh";
+        case knobs::form::file: return "/etc/passwd";
     }
     return {};
 }
@@ -201,7 +202,7 @@ struct argv_of {
 }  // namespace
 
 TEST_CASE("every knob has a name, unit, default, accepted form and description") {
-    REQUIRE(knobs::table().size() == 16);  // wait, checksum, route
+    REQUIRE(knobs::table().size() == 17);  // wait, checksum, route, dpu-map
     const config defaults;
     for (const knobs::knob& k : knobs::table()) {
         CAPTURE(k.name);
@@ -390,6 +391,20 @@ TEST_CASE("router socket: relative paths and directories that cannot be made are
     c.router_socket = "/tmp/" + std::string(200, 's') + ".sock";
     CHECK(error_of([&] { c.validate(); }).find("too long for a Unix socket") != std::string::npos);
     c.router_socket = "/tmp/buddy-not-made-yet/r-{i}.sock";  // one level is made at start
+    CHECK_NOTHROW(c.validate());
+}
+
+TEST_CASE("the dpu map must be a readable file, checked only under placement dpu") {
+    config c;
+    knobs::apply_text(c, knobs::find("dpu-map"), "/no/such/dpu.map", buddy::knob_source::environment, "BUDDY_DPU_MAP");
+    CHECK_NOTHROW(c.validate());  // host and inproc never read it
+    c.where = placement::dpu;
+    const std::string e = error_of([&] { c.validate(); });
+    CHECK(e.find("BUDDY_DPU_MAP '/no/such/dpu.map'") != std::string::npos);
+    CHECK(e.find("cannot find it") != std::string::npos);
+    c.dpu_map = "/etc";
+    CHECK(error_of([&] { c.validate(); }).find("not a regular file") != std::string::npos);
+    c.dpu_map = "/etc/passwd";  // its lines are lib/control's to check (test_control_tcp)
     CHECK_NOTHROW(c.validate());
 }
 

@@ -2,6 +2,7 @@
 // rank's channel, handing each message to the job state machine.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 
@@ -20,8 +21,10 @@ public:
     /// False when waiting itself failed (the loop should end).
     bool serve(int timeout_ms);
     /// Ends the sessions of ranks whose process is gone while their channel
-    /// lingers (held open by a child of the rank).
+    /// lingers (held open by a child of the rank), and of connections that
+    /// said no accepted hello within `hello_wait`.
     void close_dead_ranks();
+    static constexpr std::chrono::seconds hello_wait{10};
     bool idle() const noexcept { return sessions_.empty(); }
     /// Stops accepting, then drops every session (their ranks see the channel
     /// close and end with an error naming this router).

@@ -15,6 +15,7 @@
 
 #include "buddy/control/channel.hpp"
 #include "buddy/router/forwarder.hpp"
+#include "buddy/router/job_secrets.hpp"
 #include "buddy/router/ring_segments.hpp"
 #include "buddy/router/router_thread.hpp"
 #include "buddy/router/thread_counters.hpp"
@@ -24,6 +25,10 @@ namespace buddy::router {
 /// One rank's control session: its channel, how far it got, its rings.
 struct rank_session {
     std::unique_ptr<control::channel> channel;
+    /// The kernel did not vouch for the peer (TCP): its hello must carry the
+    /// job's secret, and its pid is not a process of this machine.
+    bool remote = false;
+    control::clock::time_point opened = control::clock::now();  ///< a silent connection is closed after a while
     bool hello = false, attached = false, detached = false;
     std::uint64_t job = 0;
     std::uint32_t rank = 0;
@@ -63,6 +68,8 @@ public:
 
     bool empty() const noexcept { return jobs_.empty(); }
     bool had_job() const noexcept { return had_job_; }
+    /// Hellos refused for a missing or wrong job secret since the start.
+    std::uint64_t refused_secrets() const noexcept { return refused_secrets_; }
     /// Ranks of every job attached to this router now.
     std::size_t ranks_served() const noexcept {
         std::size_t n = 0;
@@ -80,12 +87,16 @@ private:
     void notify_failure(job_entry& j, std::uint32_t dead_rank, const std::string& why);
     void reply_error(rank_session& s, control::type t, const std::string& why);
     void send(rank_session& s, std::span<const std::byte> m);
+    /// Empty when `h`'s secret may join its job; else the refusal (logged and counted).
+    std::string secret_refusal(rank_session& s, const control::hello& h);
 
     router_identity self_;
     std::vector<std::unique_ptr<router_thread>>& threads_;
     const std::vector<int>& thread_numa_;
     bool verbose_;
     std::map<std::uint64_t, job_entry> jobs_;
+    job_secrets secrets_;
+    std::uint64_t refused_secrets_ = 0;
     bool had_job_ = false;
 };
 

@@ -10,6 +10,9 @@ namespace buddy::router {
 
 struct router_options {
     std::string socket;              ///< control socket path (empty: default for index)
+    /// "tcp://ADDR:PORT": listen on TCP instead of the Unix socket (a router
+    /// on a DPU, placement dpu); always a service.  Empty: the Unix socket.
+    std::string listen;
     unsigned threads = 1;            ///< router threads, each with its rings and UCX worker
     std::vector<int> cores;          ///< --router-cores (empty: chosen with hwloc)
     unsigned index = 0;              ///< which router of this node (for the default cores and socket)

@@ -31,6 +31,7 @@ enum class form : std::uint8_t {
     socket,    ///< an absolute path whose directory exists or can be made
     cpu_list,  ///< "6,7" or "6-7" of cores that exist on this machine
     program,   ///< an executable buddy-router
+    file,      ///< a file to read (checked only where the placement uses it)
 };
 
 struct knob {
@@ -100,5 +101,7 @@ void check_cpus_exist(const knob& k, const origin& o, const std::vector<int>& cp
 void check_router_program(const knob& k, const origin& o, const std::string& path, bool probe);
 /// Refuses a relative socket path, or one whose directory cannot be made.
 void check_socket_path(const knob& k, const origin& o, const std::string& path);
+/// Refuses a path that is not a regular file this process can read.
+void check_readable_file(const knob& k, const origin& o, const std::string& path);
 
 }  // namespace buddy::knobs

@@ -6,8 +6,8 @@
 // transport (TCP, for routers on a DPU) is a second implementation of them
 // and nothing else changes.  What differs between transports stays behind
 // them: how a message is framed on the wire, and how a peer proves it belongs
-// to the same user (a Unix socket asks the kernel for the peer's uid; TCP
-// will check a shared secret).
+// to the same user (a Unix socket asks the kernel for the peer's uid; over
+// TCP nothing can, and the router checks the job's secret in the hello).
 //
 // Control messages are rare (a handful per rank per job), so the interfaces
 // are virtual and may allocate; none of this is on the data path.
@@ -63,6 +63,14 @@ public:
     /// return (a message or the close), so one thread can poll(2) many
     /// channels and a listener together.
     virtual int readiness_fd() const noexcept = 0;
+
+    /// True when the kernel vouched for the peer: it runs as this user on this
+    /// machine (a Unix socket's SO_PEERCRED).  False over TCP: the peer may be
+    /// anyone anywhere, proves itself only by its job's secret, and the pid
+    /// its hello names is not a process of this machine.
+    virtual bool peer_checked_by_kernel() const noexcept = 0;
+    /// The peer, for messages: "tcp://10.0.0.5:41234", "a local process".
+    virtual std::string peer() const = 0;
 };
 
 class listener {

@@ -13,7 +13,9 @@
 // time; a rank treats it as fatal.
 //
 //   rank                                router
-//   hello {job, rank, size, ...}  --->  creates the rank's two ring segments
+//   hello {job, rank, size, ..., secret} ---> checks the secret against the job's
+//                                        (bound by the job's first hello here),
+//                                        creates the rank's two ring segments
 //                                 <---  hello_reply {pid, threads, segment names,
 //                                                    one UCX worker address per thread}
 //   (opens and checks both segments)
@@ -40,10 +42,12 @@
 #include <type_traits>
 #include <vector>
 
+#include "buddy/control/job_secret.hpp"
+
 namespace buddy::control {
 
 inline constexpr std::uint32_t magic = 0x4C544442;  // "BDTL" read little-endian
-inline constexpr std::uint16_t version = 5;  // 2: names of 128 bytes (they carry the host name); 3: hello flags; 4: table carries the route; 5: stats reply carries hardware counters per thread
+inline constexpr std::uint16_t version = 6;  // 2: names of 128 bytes (they carry the host name); 3: hello flags; 4: table carries the route; 5: hello carries the job secret; 6: stats reply carries hardware counters per thread
 /// Largest message either side accepts (tables of big jobs fit comfortably).
 inline constexpr std::size_t max_message_bytes = 1u << 20;
 /// Fixed size of segment and node names in messages (NUL-padded): a host name
@@ -88,7 +92,12 @@ struct hello {
     std::int32_t numa_node;     ///< the rank's NUMA node (its inbound rings go there), -1: unknown
     std::uint32_t flags;        ///< hello_flag_*; other bits must be 0
     std::uint32_t reserved;     ///< 0
+    /// The job's secret (job_secret.hpp), the same in every hello of the job:
+    /// the router binds the job id to the first one it accepts.  All zeros:
+    /// none, which only a Unix socket (peer uid checked) accepts.
+    std::uint8_t secret[secret_bytes];
 };
+static_assert(sizeof(hello) == 64 + secret_bytes);
 /// The job seals batches and ring chunks with a CRC-32C (BUDDY_CHECKSUM).
 inline constexpr std::uint32_t hello_flag_checksum = 1;
 

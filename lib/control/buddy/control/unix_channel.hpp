@@ -36,6 +36,8 @@ public:
     [[nodiscard]] bool send(std::span<const std::byte> message, clock::time_point deadline) override;
     received receive(clock::time_point deadline) override;
     int readiness_fd() const noexcept override { return fd_; }
+    bool peer_checked_by_kernel() const noexcept override { return true; }
+    std::string peer() const override { return "a local process of this user"; }
 
 private:
     int fd_;

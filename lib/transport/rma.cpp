@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cstdio>
+#include <thread>
 
 namespace buddy::transport {
 
@@ -44,10 +45,13 @@ void rma_channel::retire() noexcept {
 void rma_channel::drain_one() noexcept {
     // Slow path: the window is full.  Progress until the oldest operation
     // completes, the peer fails, or the stall timeout passes.
+    ++stalls_;
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::duration<double>(stall_timeout_s_);
     for (unsigned spins = 1; next_ - oldest_ == slots_.size() && !failed_; ++spins) {
-        worker_.progress();
+        // Nothing moved: let the peer run, in case it shares our core (its
+        // progress is what completes our operations over tcp and sm).
+        if (!worker_.progress()) std::this_thread::yield();
         retire();
         if (ep_.failed()) {
             fail("waiting for a completion", ep_.status());

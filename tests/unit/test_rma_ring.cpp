@@ -146,7 +146,7 @@ void choose(const transports& t) {
 
 struct side {
     side(int fd, const transports& t, std::size_t capacity, const char* self_name, const char* peer_name,
-         double stall_timeout_s = 30.0)
+         double stall_timeout_s = 30.0, std::size_t depth = 64)
         : w(std::string("rma-test-") + self_name, 0, tp::worker_features::am_and_rma),
           out(ring::ring_bytes(capacity)),
           in(ring::ring_bytes(capacity)) {
@@ -163,7 +163,7 @@ struct side {
         const auto peer_in = tp::rma_ring_side::from_bytes(recv_blob(fd));
         ep = tp::endpoint(w, peer_address, peer_name, t.detection);
         if (std::getenv("BUDDY_TEST_PRINT_LANES") != nullptr) std::fprintf(stderr, "%s\n", ep.describe().c_str());
-        channel = std::make_unique<tp::rma_channel>(w, ep, 64, stall_timeout_s);
+        channel = std::make_unique<tp::rma_channel>(w, ep, depth, stall_timeout_s);
         // My chunks go into the peer's inbound copy; my credit into its staging copy.
         to_consumer = std::make_unique<tp::remote_ring>(ep, peer_in, ring::ring_bytes(capacity));
         to_producer = std::make_unique<tp::remote_ring>(ep, peer_out, ring::ring_bytes(capacity));
@@ -192,24 +192,27 @@ struct traffic {
     std::size_t max_record = 700;  ///< one-record chunks: sizes 1 .. max_record
     unsigned slow_every = 0;       ///< consumer sleeps 50 us after every slow_every chunks (0: never)
     double timeout_s = 60.0;
+    std::size_t depth = 64;        ///< RMA operations in flight at most
 };
 
 struct outcome {
-    std::uint64_t sent = 0, received = 0, checksum = 0, skips = 0, full = 0;
+    std::uint64_t sent = 0, received = 0, checksum = 0, skips = 0, full = 0, stalls = 0;
     bool in_order = true;
     bool corrupted = false;
     std::string to_text() const {
         return std::to_string(sent) + " " + std::to_string(received) + " " + std::to_string(checksum) + " " +
-               std::to_string(skips) + " " + std::to_string(full) + " " + (in_order ? "1" : "0") + " " +
+               std::to_string(skips) + " " + std::to_string(full) + " " + std::to_string(stalls) + " " +
+               (in_order ? "1" : "0") + " " +
                (corrupted ? "1" : "0");
     }
     static outcome from_text(const std::string& s) {
         outcome o;
         int ord = 0, cor = 0;
-        unsigned long long a, b, c, d, e;
-        if (std::sscanf(s.c_str(), "%llu %llu %llu %llu %llu %d %d", &a, &b, &c, &d, &e, &ord, &cor) != 7)
+        unsigned long long a, b, c, d, e, f;
+        if (std::sscanf(s.c_str(), "%llu %llu %llu %llu %llu %llu %d %d", &a, &b, &c, &d, &e, &f, &ord, &cor) != 8)
             throw std::runtime_error("child: " + s);
-        o.sent = a, o.received = b, o.checksum = c, o.skips = d, o.full = e, o.in_order = ord, o.corrupted = cor;
+        o.sent = a, o.received = b, o.checksum = c, o.skips = d, o.full = e, o.stalls = f;
+        o.in_order = ord, o.corrupted = cor;
         return o;
     }
 };
@@ -300,6 +303,7 @@ outcome run_traffic(side& s, const traffic& t, std::uint64_t seed_self, std::uin
     // Everything we put has landed; the peer keeps progressing until we say so.
     s.channel->flush(io_timeout_s);
     o.skips = s.skips;
+    o.stalls = s.channel->stalls();
     o.corrupted = s.consumer.corrupted();
     return o;
 }
@@ -383,7 +387,8 @@ pair_result exchange(const transports& t, std::size_t capacity, const traffic& t
         }
     } r{t, started};
     return run_pair(t, [&](int fd, bool parent) {
-        side s(fd, t, capacity, parent ? "parent" : "child", parent ? "the child process" : "the parent process");
+        side s(fd, t, capacity, parent ? "parent" : "child", parent ? "the child process" : "the parent process",
+               30.0, tr.depth);
         const outcome o = run_traffic(s, tr, parent ? seed_parent : seed_child, parent ? seed_child : seed_parent);
         goodbye(fd, s);
         return o;
@@ -442,17 +447,19 @@ TEST_CASE("rma ring: order, content and wrap-around with skips, both roles in bo
     }
 }
 
-TEST_CASE("rma ring: credit keeps a producer faster than its consumer waiting, nothing lost") {
+TEST_CASE("rma ring: credit keeps a producer faster than its consumer waiting, nothing lost (window of 4)") {
     for (const transports* t : {&sm, &tcp}) {
         INFO("transport " << std::string(t->name));
         traffic tr;
         tr.records = 5000;
         tr.max_record = 1500;
         tr.slow_every = 4;  // the consumer sleeps 50 us every 4 chunks
+        tr.depth = 4;       // and operations wait for a slot in the window
         const auto r = exchange(*t, 4096, tr);
         check_both(r, tr.records);
         CHECK(r.parent.full > 0);  // each producer found the ring full, and later got credit
         CHECK(r.child.full > 0);
+        MESSAGE(std::string(t->name) << ": window full " << r.parent.stalls << " and " << r.child.stalls << " times");
     }
 }
 

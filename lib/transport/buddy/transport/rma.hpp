@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "buddy/transport/endpoint.hpp"
@@ -97,7 +98,8 @@ public:
         if (done()) return;
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
         for (unsigned spins = 1;; ++spins) {
-            progress();
+            // Nothing moved: let the peer run, in case it shares our core.
+            if (!progress()) std::this_thread::yield();
             if (done()) return;
             check();
             if (ep_.failed()) peer_failed(what);
@@ -116,6 +118,8 @@ public:
 
     std::size_t in_flight() const noexcept { return static_cast<std::size_t>(next_ - oldest_); }
     std::size_t depth() const noexcept { return slots_.size(); }
+    /// How many operations found the window full and waited for a slot.
+    std::uint64_t stalls() const noexcept { return stalls_; }
     endpoint& peer() const noexcept { return ep_; }
     worker& owner() const noexcept { return worker_; }
 
@@ -155,6 +159,7 @@ private:
     std::uint64_t oldest_ = 0;
     std::uint64_t next_ = 0;
     double stall_timeout_s_;
+    std::uint64_t stalls_ = 0;
     bool failed_ = false;
     std::string error_;
 };

@@ -365,16 +365,19 @@ constexpr std::uint64_t seed_parent = 1000, seed_child = 7'000'000'000ull;
 // Both done (and flushed) before either tears its worker down.  Until the
 // peer's goodbye arrives we keep progressing: its flush may need us to apply
 // or acknowledge its last operations.
-void goodbye(int fd, side& s) {
-    send_text(fd, "done");
+void handshake(int fd, side& s, const std::string& word) {
+    send_text(fd, word);
     s.channel->wait_for(
         [&] {
             pollfd pfd{fd, POLLIN, 0};
             return ::poll(&pfd, 1, 0) > 0;
         },
-        io_timeout_s, "a goodbye");
-    if (recv_text(fd) != "done") throw std::runtime_error("bad goodbye");
+        io_timeout_s, "\"" + word + "\"");
+    const std::string got = recv_text(fd);
+    if (got != word) throw std::runtime_error("expected \"" + word + "\", got \"" + got + "\"");
 }
+
+void goodbye(int fd, side& s) { handshake(fd, s, "done"); }
 
 pair_result exchange(const transports& t, std::size_t capacity, const traffic& tr) {
     const auto started = std::chrono::steady_clock::now();
@@ -481,12 +484,14 @@ namespace {
 
 // One record each way first, so that the connection is up (UCX over tcp
 // connects on first use) and the peer dies mid-job, not before it.
-void hello_record(side& s) {
+// Then "ready" both ways, progressing meanwhile (the peer may still need us
+// to apply or acknowledge its operations).
+void hello_record(int fd, side& s) {
     const std::uint64_t hello = 42;
     s.channel->wait_for([&] { return s.producer.try_push(&hello, sizeof hello); }, io_timeout_s, "space");
     s.channel->wait_for([&] { return s.consumer.front().data() != nullptr; }, io_timeout_s, "the hello record");
     s.consumer.pop();
-    s.channel->flush(io_timeout_s);
+    handshake(fd, s, "ready");
 }
 
 // The child attaches, then dies (SIGKILL, no goodbye).  The parent, as
@@ -502,8 +507,7 @@ std::string dead_peer_error(const transports& t, bool parent_produces) {
         ::close(fds[0]);
         try {
             side s(fds[1], t, 4096, "child", "the parent process");
-            hello_record(s);
-            send_text(fds[1], "ready");
+            hello_record(fds[1], s);
             recv_text(fds[1]);  // until killed
         } catch (...) {
         }
@@ -513,8 +517,7 @@ std::string dead_peer_error(const transports& t, bool parent_produces) {
     std::string error;
     try {
         side s(fds[0], t, 4096, "parent", "the child process", /*stall_timeout_s=*/2.0);
-        hello_record(s);
-        if (recv_text(fds[0]) != "ready") throw std::runtime_error("child not ready");
+        hello_record(fds[0], s);
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
         if (parent_produces) {

@@ -1,6 +1,8 @@
 #include "buddy/transport/endpoint.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 namespace buddy::transport {
@@ -45,6 +47,19 @@ endpoint& endpoint::operator=(endpoint&& other) noexcept {
         state_ = std::exchange(other.state_, nullptr);
     }
     return *this;
+}
+
+std::string endpoint::describe() const {
+    if (!ep_) return "(no endpoint)";
+    char* text = nullptr;
+    std::size_t bytes = 0;
+    FILE* f = ::open_memstream(&text, &bytes);
+    if (f == nullptr) return "(open_memstream failed)";
+    ucp_ep_print_info(ep_, f);
+    std::fclose(f);
+    std::string out(text, bytes);
+    std::free(text);
+    return out;
 }
 
 void endpoint::close(worker& w, double timeout_seconds) noexcept {

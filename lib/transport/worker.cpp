@@ -11,7 +11,7 @@ void throw_ucs(const char* call, ucs_status_t status, const std::string& context
     throw transport_error(what);
 }
 
-worker::worker(const std::string& name, std::size_t eager_bytes) : name_(name) {
+worker::worker(const std::string& name, std::size_t eager_bytes, worker_features features) : name_(name) {
     ucp_config_t* config = nullptr;
     ucs_status_t st = ucp_config_read(nullptr, nullptr, &config);
     if (st != UCS_OK) throw_ucs("ucp_config_read", st, name_);
@@ -32,6 +32,7 @@ worker::worker(const std::string& name, std::size_t eager_bytes) : name_(name) {
     ucp_params_t params{};
     params.field_mask = UCP_PARAM_FIELD_FEATURES | UCP_PARAM_FIELD_NAME | UCP_PARAM_FIELD_MT_WORKERS_SHARED;
     params.features = UCP_FEATURE_AM;
+    if (features == worker_features::am_and_rma) params.features |= UCP_FEATURE_RMA | UCP_FEATURE_AMO64;
     params.name = name_.c_str();
     params.mt_workers_shared = 0;  // one worker per context, owned by one thread
     st = ucp_init(&params, config, &context_);

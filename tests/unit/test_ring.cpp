@@ -606,3 +606,69 @@ TEST_CASE("a publish policy sees every chunk and the new tail, and is the only w
     CHECK(skips > 0);
     CHECK_FALSE(c.corrupted());
 }
+
+namespace {
+
+// A release policy shaped like the dpu one (rma_release): credit goes back to
+// the producer's copy only once a quarter of the ring was consumed, or when
+// front() finds the ring empty while some is still owed.
+struct batched_copy_release {
+    std::uint64_t* producer_head = nullptr;  // the head field of the producer's copy
+    std::uint64_t returned = 0;
+    std::uint64_t batch = 0;
+    std::size_t* pops = nullptr;
+    std::size_t* returns = nullptr;
+    std::size_t* idles = nullptr;
+    void operator()(const credit& c) noexcept {
+        ++*pops;
+        if (c.new_head - returned >= batch) give(c);
+    }
+    void idle(const credit& c) noexcept {
+        ++*idles;
+        if (c.new_head != returned) give(c);
+    }
+    void give(const credit& c) noexcept {
+        ++*returns;
+        // release: pairs with the producer's acquire load of its head.
+        std::atomic_ref<std::uint64_t>(*producer_head).store(c.new_head, std::memory_order_release);
+        returned = c.new_head;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a release policy sees every pop and every empty front, and batched credit never starves a full producer") {
+    constexpr std::size_t capacity = 4096;
+    ring_memory staging(capacity), remote(capacity);
+    std::size_t calls = 0, skips = 0, pops = 0, returns = 0, idles = 0;
+    basic_producer<copy_to_remote_publish> p(staging.mem, copy_to_remote_publish{remote.mem, &calls, &skips});
+    basic_consumer<batched_copy_release> c(
+        remote.mem, batched_copy_release{&reinterpret_cast<ring_header*>(staging.mem)->head, 0, capacity / 4, &pops,
+                                         &returns, &idles});
+
+    // Nothing published: front() reports empty and tells the policy, which owes nothing.
+    CHECK(c.front().data() == nullptr);
+    CHECK(idles == 1);
+    CHECK(returns == 0);
+
+    std::uint64_t sent = 0, received = 0;
+    for (int round = 0; round < 200; ++round) {
+        // Fill the ring until the producer looks full.
+        while (p.try_push(make_record(sent, 200).data(), 200)) ++sent;
+        // Read everything: credit went back in quarters while popping, and the
+        // rest when front() found the ring empty, so the producer has room again.
+        for (auto f = c.front(); f.data() != nullptr; f = c.front()) {
+            REQUIRE(matches(received, f.data(), f.size()));
+            ++received;
+            c.pop();
+        }
+        REQUIRE(received == sent);
+        CHECK(reinterpret_cast<ring_header*>(staging.mem)->head == reinterpret_cast<ring_header*>(remote.mem)->tail);
+        REQUIRE(p.try_push(make_record(sent, 200).data(), 200));
+        ++sent;
+    }
+    CHECK(pops == received);
+    CHECK(returns <= pops / 3);  // 208-byte chunks: one return per 5 pops, plus one per drain (800 of 3800)
+    CHECK(returns >= 200);      // at least one per drain
+    CHECK(skips > 0);
+}

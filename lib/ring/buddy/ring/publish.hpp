@@ -9,9 +9,12 @@
 // bytes and the new tail, which is all a policy needs:
 //   * shared_memory_publish (host placement): both sides map the same memory,
 //     so one release store of the tail publishes everything written before it.
-//   * a dpu policy: the producer's copy is local staging memory; it puts the
-//     skip marker and the chunk into the consumer's ring (UCX put, at the same
-//     offsets from `ring`), fences, then puts the tail.
+//   * rma_publish (lib/transport/buddy/transport/rma_ring.hpp, placement
+//     dpu): the producer's copy is local staging memory; it puts the skip
+//     marker and the chunk into the consumer's ring (UCX put, at the same
+//     offsets from `ring`), fences, then advances the consumer's tail by a
+//     remote atomic add.
+// The consumer's side of the same choice is release.hpp.
 #pragma once
 
 #include <atomic>

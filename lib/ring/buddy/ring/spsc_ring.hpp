@@ -39,6 +39,7 @@
 #include <utility>
 
 #include "buddy/ring/publish.hpp"
+#include "buddy/ring/release.hpp"
 
 namespace buddy::ring {
 
@@ -377,14 +378,17 @@ private:
 using producer = basic_producer<shared_memory_publish>;
 
 /// Reading side.  Exactly one consumer object may be attached to a ring at a
-/// time; it is used by one thread.  Movable, not copyable.
-class consumer {
+/// time; it is used by one thread.  Movable, not copyable.  `Release` returns
+/// credit (head) to the producer: see release.hpp.
+template <class Release>
+class basic_consumer {
 public:
-    consumer() = default;
+    basic_consumer() = default;
 
     /// Attach to an initialised ring (init_ring or check_ring done by the caller).
-    explicit consumer(void* ring_memory) noexcept
-        : hdr_(static_cast<ring_header*>(ring_memory)),
+    explicit basic_consumer(void* ring_memory, Release release = Release{}) noexcept
+        : release_(std::move(release)),
+          hdr_(static_cast<ring_header*>(ring_memory)),
           data_(detail::data_area(ring_memory)),
           cap_(hdr_->capacity),
           mask_(hdr_->capacity - 1) {
@@ -398,11 +402,11 @@ public:
             .store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
     }
 
-    consumer(const consumer&) = delete;
-    consumer& operator=(const consumer&) = delete;
-    consumer(consumer&& o) noexcept { swap(o); }
-    consumer& operator=(consumer&& o) noexcept {
-        consumer tmp(std::move(o));
+    basic_consumer(const basic_consumer&) = delete;
+    basic_consumer& operator=(const basic_consumer&) = delete;
+    basic_consumer(basic_consumer&& o) noexcept { swap(o); }
+    basic_consumer& operator=(basic_consumer&& o) noexcept {
+        basic_consumer tmp(std::move(o));
         swap(tmp);
         return *this;
     }
@@ -417,7 +421,12 @@ public:
         for (;;) {
             if (head_ == tail_cache_) {
                 // Looks empty with the cached tail: re-read the producer's index.
-                if (!refresh_tail()) return {};
+                if (!refresh_tail()) {
+                    // Nothing to read: the policy returns any credit it still
+                    // owes before we report "empty" (host: nothing to do).
+                    release_.idle(credit_now());
+                    return {};
+                }
             }
             const index_t pos = head_ & mask_;
             const index_t to_end = cap_ - pos;
@@ -447,10 +456,11 @@ public:
             return;
         head_ += pending_;
         pending_ = 0;
-        // release: our reads of the chunk (and of any skipped marker) happen
-        // before the producer, which reads head with acquire, may overwrite
-        // that space.  We are the only writer of head.
-        head_ref().store(head_, std::memory_order_release);
+        // The policy makes our reads of the chunk (and of any skipped marker)
+        // happen before the producer may overwrite that space
+        // (shared_memory_release: a release store of head; see release.hpp).
+        // We are the only writer of head.
+        release_(credit_now());
     }
 
     /// Copy the next chunk out.  Returns its length, -1 if the ring is empty,
@@ -506,7 +516,10 @@ private:
         return {};
     }
 
-    void swap(consumer& o) noexcept {
+    credit credit_now() const noexcept { return credit{reinterpret_cast<std::byte*>(hdr_), &hdr_->head, head_}; }
+
+    void swap(basic_consumer& o) noexcept {
+        std::swap(release_, o.release_);
         std::swap(hdr_, o.hdr_);
         std::swap(data_, o.data_);
         std::swap(cap_, o.cap_);
@@ -517,6 +530,7 @@ private:
         std::swap(corrupted_, o.corrupted_);
     }
 
+    [[no_unique_address]] Release release_{};
     ring_header* hdr_ = nullptr;
     const std::byte* data_ = nullptr;
     index_t cap_ = 0;
@@ -526,5 +540,8 @@ private:
     index_t pending_ = 0;     ///< bytes of the chunk front() returned (0: none)
     bool corrupted_ = false;
 };
+
+/// The host placement's consumer: consumer and producer share the ring's memory.
+using consumer = basic_consumer<shared_memory_release>;
 
 }  // namespace buddy::ring

@@ -44,6 +44,10 @@ public:
     ucs_status_t status() const noexcept { return state_ ? state_->status : UCS_ERR_NOT_CONNECTED; }
     bool failed() const noexcept { return status() != UCS_OK; }
 
+    /// UCX's description of the endpoint (its lanes: which transport carries
+    /// active messages, RMA and atomics), for diagnostics and docs.
+    std::string describe() const;
+
     /// Closes gracefully, progressing `w` until done or `timeout_seconds` pass.
     void close(worker& w, double timeout_seconds) noexcept;
 

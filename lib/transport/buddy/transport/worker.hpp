@@ -21,12 +21,21 @@ public:
 
 [[noreturn]] void throw_ucs(const char* call, ucs_status_t status, const std::string& context = {});
 
+/// What a worker's context is asked to support.  Asking for RMA and atomics
+/// can change which transports UCX picks for every endpoint of the worker, so
+/// only the workers that carry rings over RMA (placement dpu) ask for them.
+enum class worker_features {
+    am,          ///< active messages only (batches between routers, host rings)
+    am_and_rma,  ///< also put/get and 64-bit atomics (rings over RMA, rma_ring.hpp)
+};
+
 class worker {
 public:
     /// `name` appears in UCX's diagnostics and in our error messages.
     /// Messages up to `eager_bytes` are sent eagerly (the sender's buffer is
     /// free as soon as the data is handed over), unless UCX_RNDV_THRESH is set.
-    explicit worker(const std::string& name, std::size_t eager_bytes = 0);
+    explicit worker(const std::string& name, std::size_t eager_bytes = 0,
+                    worker_features features = worker_features::am);
     ~worker();
     worker(const worker&) = delete;
     worker& operator=(const worker&) = delete;

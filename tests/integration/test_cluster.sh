@@ -112,8 +112,8 @@ bounded_grep() {
     for ((i = 0; i < $1; i++)); do grep -q "$2" "$3" 2>/dev/null && return 0; sleep 0.1; done
     return 1
 }
-bounded_grep 100 "socket /tmp/.*threads" "$OUT/r1.log" || { stop_r1; fail "forge: h1's router did not listen: $(cat "$OUT/r1.log")"; }
-socket=$(sed -n 's/.*: socket \([^,]*\), .*/\1/p' "$OUT/r1.log")
+bounded_grep 100 "listening on /tmp/.*threads" "$OUT/r1.log" || { stop_r1; fail "forge: h1's router did not listen: $(cat "$OUT/r1.log")"; }
+socket=$(sed -n 's/.*: listening on \([^,]*\), .*/\1/p' "$OUT/r1.log")
 on_cluster 60 3 -x BUDDY_PLACEMENT=host "$HIST" --updates 400000000 --table 4096 --json >"$OUT/f.out" 2>"$OUT/f.err" &
 victim_job=$!
 bounded_grep 300 "job [0-9a-f]*: routing" "$OUT/r1.log" ||

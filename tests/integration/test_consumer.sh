@@ -46,6 +46,17 @@ for f in "$STAGE$bindir/buddy-router" "$STAGE$bindir/buddyrun" "$ROOT/include/bu
 done
 ls "$STAGE$libdir"/libbuddy.* >/dev/null 2>&1 || fail "meson install did not install libbuddy into $STAGE$libdir"
 echo "ok: meson install staged headers, libbuddy, buddy.pc, the CMake package, buddy-router and buddyrun"
+# The systemd unit for a router service (docs/dpu.md) names the installed router.
+unit="$ROOT/lib/systemd/system/buddy-router.service"
+[[ -f $unit ]] || fail "meson install did not install $unit"
+grep -q "^ExecStart=$bindir/buddy-router --listen " "$unit" || fail "$unit does not start $bindir/buddy-router --listen: $(grep ExecStart "$unit")"
+if command -v systemd-analyze >/dev/null; then
+    # verify wants the program at the path the unit names: a copy with the staging path.
+    sed "s|^ExecStart=$bindir/|ExecStart=$STAGE$bindir/|" "$unit" >"$WORK/buddy-router.service"
+    timeout 30 systemd-analyze verify "$WORK/buddy-router.service" >"$WORK/verify.log" 2>&1 ||
+        fail "systemd-analyze verify buddy-router.service: $(cat "$WORK/verify.log")"
+    echo "ok: the installed buddy-router.service passes systemd-analyze verify"
+fi
 
 # The public headers alone (no lib/) compile, with MPI.
 printf '#include <buddy/comm.hpp>\nint main() {}\n' |

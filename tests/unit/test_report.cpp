@@ -98,8 +98,9 @@ TEST_CASE("the table: per rank, per router thread, per link, settings, hardware 
 
 namespace {
 // A canned report: two ranks, `work_ns` of application + handler time per
-// handled message in all, optional hardware counters.
-job_report canned(double work_ns, std::uint64_t handled, bool counters_too) {
+// handled message in all, optional hardware counters (`miss_ratio` last-level
+// miss bytes per byte sent).
+job_report canned(double work_ns, std::uint64_t handled, bool counters_too, double miss_ratio = 10) {
     job_report r;
     r.placement = "inproc";
     r.granularity = 32768;
@@ -113,7 +114,9 @@ job_report canned(double work_ns, std::uint64_t handled, bool counters_too) {
         rr.c.time_application_ns = static_cast<std::uint64_t>(work_ns * static_cast<double>(handled) / 2 * 0.75);
         rr.c.time_handlers_ns = static_cast<std::uint64_t>(work_ns * static_cast<double>(handled) / 2 * 0.25);
         rr.c.time_barrier_ns = 123456789;  // not part of the proxy
-        if (counters_too) rr.hw = hw_report{true, true, "", "{}", 10 * rr.c.bytes_sent, 0};
+        if (counters_too)
+            rr.hw = hw_report{true, true, "", "{}",
+                              static_cast<std::uint64_t>(miss_ratio * static_cast<double>(rr.c.bytes_sent)), 0};
         r.ranks.push_back(rr);
     }
     return r;
@@ -155,7 +158,9 @@ TEST_CASE("advice: the rule and its thresholds") {
     CHECK(a.line.find("expected to help") != std::string::npos);
     CHECK(a.line.find("ns/message") != std::string::npos);
     // With counters the byte thresholds apply.
-    CHECK(report::advise(canned(10, 1000000, true)).verdict == "helps");  // 10 bytes/byte
+    CHECK(report::advise(canned(10, 1000000, true, th.helps_bytes * 1.5)).verdict == "helps");
+    CHECK(report::advise(canned(10, 1000000, true, th.no_help_bytes / 2)).verdict == "does not help");
+    CHECK(report::advise(canned(10, 1000000, true, (th.helps_bytes + th.no_help_bytes) / 2)).verdict == "unclear");
     // The JSON carries both.
     const std::string j = report::format_json(canned(th.helps_ns * 2, 1000000, false));
     CHECK(j.find("\"memory_ratio\": {\"kind\": \"time_per_message\"") != std::string::npos);

@@ -59,11 +59,14 @@ struct advice_thresholds {
     /// router takes a rank's core; with spare cores that cost goes away.
     double helps_ns = 5000.0;
     double no_help_ns = 1000.0;
-    /// Counter ratio, memory bytes per communicated byte, likewise
-    /// (provisional: no PMU here; cachegrind's simulated 1.35 for histogram
-    /// at --work 0, a communication-bound code, sits below `no_help_bytes`).
-    double helps_bytes = 8.0;
-    double no_help_bytes = 2.0;
+    /// Counter ratio, memory bytes per communicated byte, likewise: the same
+    /// sweep's crossovers (1000 and 5000 ns) in cachegrind's *simulated*
+    /// last-level miss bytes per byte sent, per message at the margin (runs
+    /// of 4000 and 12000 updates, their difference): 1.3, 3.3, 8.7, 29.5 at
+    /// --work 0, 2, 8, 32, so 4 at 1000 ns and 20 at 5000 ns (docs/report.md).
+    /// No PMU here: to re-derive on a machine with counters.
+    double helps_bytes = 20.0;
+    double no_help_bytes = 4.0;
 };
 
 memory_ratio compute_ratio(const job_report& r);

@@ -74,14 +74,14 @@ void forwarder::add_job(const job_settings& s, std::shared_ptr<const job_table> 
     };
     for (const rank_rings& rr : rings) {
         if (rr.rma) {
-            const auto link = rma_links_.find({s.job, rr.rank});
-            if (link == rma_links_.end() || !link->second->connected())
+            const auto mine = rma_links_.find({s.job, rr.rank});
+            if (mine == rma_links_.end() || !mine->second->connected())
                 throw std::logic_error("forwarder::add_job: rank " + std::to_string(rr.rank) +
                                        " has no connected rings over RMA on " + name_);
             auto slot = std::make_unique<rma_rank>();
             slot->rma = true;
-            slot->out = transport::rma_consumer(link->second->outbound(), link->second->release());
-            slot->in = transport::rma_producer(link->second->inbound(), link->second->publish());
+            slot->out = transport::rma_consumer(mine->second->outbound(), mine->second->release());
+            slot->in = transport::rma_producer(mine->second->inbound(), mine->second->publish());
             attach(rma_slots_, std::move(slot), rr.rank);
         } else {
             auto slot = std::make_unique<host_rank>();
@@ -110,9 +110,9 @@ void forwarder::remove_rank(std::uint64_t job, std::uint32_t rank) {
 
 control::rma_thread_rings forwarder::offer_rma_rings(std::uint64_t job, std::uint32_t rank, std::size_t capacity) {
     if (!rma_worker_) rma_worker_.emplace(name_ + " rma", 0, transport::worker_features::am_and_rma);
-    auto& link = rma_links_[{job, rank}];
-    link = std::make_unique<rma_rank_rings>(*rma_worker_, capacity);
-    return link->offer();
+    auto& rings = rma_links_[{job, rank}];
+    rings = std::make_unique<rma_rank_rings>(*rma_worker_, capacity);
+    return rings->offer();
 }
 
 void forwarder::connect_rma_rings(std::uint64_t job, std::uint32_t rank, const control::rma_thread_rings& theirs,
@@ -527,9 +527,21 @@ void forwarder::forward_all(std::vector<std::unique_ptr<Slot>>& slots, bool& mov
 // Placement dpu: the ranks' puts and atomics land when this worker
 // progresses (UCX over tcp carries RMA in software), and each rank's channel
 // retires its completed operations.
-bool forwarder::progress_rma() noexcept {
+bool forwarder::progress_rma() {
     bool moved = rma_worker_->progress();
-    for (auto& [key, link] : rma_links_) moved |= link->progress();
+    for (auto& [key, rings] : rma_links_) {
+        moved |= rings->progress();
+        if (rings->failed()) [[unlikely]] {
+            // Operations are dropped once a channel failed: the job cannot be
+            // correct.  Charged to the job while the rank is still served
+            // (a rank that left already failed or finished it).
+            const auto it = jobs_.find(key.first);
+            const std::string why = rings->take_failure();
+            if (!why.empty() && it != jobs_.end() && key.second < it->second->settings.size &&
+                it->second->local_of[key.second] != nullptr)
+                bad_input(*it->second, why, &router_counters::bad_batches);
+        }
+    }
     return moved;
 }
 

@@ -64,4 +64,12 @@ void rma_rank_rings::connect(const control::rma_thread_rings& rank, const std::s
     rank_in_.emplace(ep_, transport::rma_ring_side::from_bytes(rank.inbound), ring_bytes_);
 }
 
+std::string rma_rank_rings::take_failure() {
+    if (failure_taken_ || !failed()) return {};
+    failure_taken_ = true;
+    const std::string why = channel_->failed() ? channel_->error()
+                                               : std::string("the endpoint failed: ") + ucs_status_string(ep_.status());
+    return "the rings over RMA to " + ep_.peer_name() + " failed (" + why + "): records to and from it are lost";
+}
+
 }  // namespace buddy::router

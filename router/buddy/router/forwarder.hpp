@@ -242,7 +242,7 @@ private:
     void forward_all(std::vector<std::unique_ptr<Slot>>& slots, bool& moved);
     template <class Slot>
     void flush_inbound(std::vector<std::unique_ptr<Slot>>& slots);
-    bool progress_rma() noexcept;
+    bool progress_rma();
     bool receive();
     bool distribute(arrived& a);
     const std::uint8_t* via_here(job_state& j, std::uint32_t source);

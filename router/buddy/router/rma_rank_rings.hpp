@@ -59,9 +59,11 @@ public:
 
     /// Retires completed operations (the thread progresses the worker itself).
     bool progress() noexcept { return channel_ && channel_->progress(); }
-    /// The first RMA failure ("" while none): the rank is unreachable.
-    std::string failure() const { return channel_ ? channel_->error() : std::string(); }
+    /// The channel or the endpoint failed (the rank is unreachable, or an
+    /// operation failed): what it carries from now on is lost.  Two loads.
     bool failed() const noexcept { return channel_ && (channel_->failed() || ep_.failed()); }
+    /// Why, naming the rank; once (later calls: empty), so the job is failed once.
+    std::string take_failure();
 
 private:
     transport::worker& w_;
@@ -73,6 +75,7 @@ private:
     transport::endpoint ep_;
     std::unique_ptr<transport::rma_channel> channel_;
     std::optional<transport::remote_ring> rank_out_, rank_in_;
+    bool failure_taken_ = false;
 };
 
 }  // namespace buddy::router

@@ -21,7 +21,11 @@
 #  5. route mesh2d on 4 hosts x 1 and 4 x 2 ranks (a 2 x 2 grid of routers:
 #     diagonal pairs go through a transit router or rank), inproc and host:
 #     histogram verified with transit in the report, and route_check's
-#     records by hops exactly as mesh2d implies (tests/integration/expect_hops.py).
+#     records by hops exactly as mesh2d implies (tests/integration/expect_hops.py);
+#  6. placement dpu on 2 hosts x 2 ranks: each host has an emulated DPU
+#     (scripts/cluster up --dpu: its own namespaces, reached over a veth pair)
+#     running buddy-router --listen; histogram verified, each router serving
+#     its host's 2 ranks.
 # Without root (no namespaces) it prints one skip line and exits 77.
 source "$(dirname "$0")/lib.sh"
 
@@ -214,5 +218,30 @@ for placement in inproc host; do
         res=$(python3 "$SOURCE_DIR/tests/integration/expect_hops.py" "$OUT/m.json" mesh2d 3) || fail "route_check $what: $res"
         echo "ok: $what: histogram's transit records $transit; route_check: $res"
     done
+done
+
+# ---- 6. placement dpu on 2 hosts x 2 ranks, each host with an emulated DPU
+"$CLUSTER" down >/dev/null 2>&1 || true
+"$CLUSTER" up 2 --dpu >"$OUT/up.log" 2>&1 || fail "scripts/cluster up 2 --dpu: $(cat "$OUT/up.log")"
+"$CLUSTER" dpu-map >"$OUT/dpu.map"
+for i in 1 2; do
+    # The DPU's only link is the veth to its host: UCX over tcp on it.
+    "$CLUSTER" exec "d$i" -- env UCX_TLS=tcp UCX_NET_DEVICES=host0 "$BUILD_DIR/router/buddy-router" \
+        --listen "tcp://10.213.$i.2:7000" --verbose >"$OUT/dpu-router-$i.log" 2>&1 &
+    disown  # ended by the cluster's teardown (cleanup), quietly
+done
+for i in 1 2; do
+    for _ in $(seq 100); do grep -q "listening on tcp://10.213.$i.2:7000, " "$OUT/dpu-router-$i.log" && break; sleep 0.1; done
+    grep -q "listening on tcp://10.213.$i.2:7000, " "$OUT/dpu-router-$i.log" ||
+        fail "the router on d$i did not start: $(cat "$OUT/dpu-router-$i.log")"
+done
+out=$(timeout --kill-after=5 90 "$CLUSTER" run -- mpirun -n 4 --host h1:2,h2:2 --map-by node --bind-to none \
+      -x BUDDY_PLACEMENT=dpu -x BUDDY_DPU_MAP="$OUT/dpu.map" "$HIST" --updates 100000 --json 2>"$OUT/err") ||
+    fail "histogram dpu on 2 hosts x 2 ranks: exit $?: $(tail -n 20 "$OUT/err")"
+expect_verified "$(last_line "$out")" "histogram dpu on 2 hosts x 2 ranks (a router on each host's emulated DPU)"
+[[ $(json_field "$(last_line "$out")" placement) == dpu ]] || fail "histogram dpu: placement is not dpu"
+for i in 1 2; do
+    grep -q "routing, 2 local ranks, 2 routers in the job" "$OUT/dpu-router-$i.log" ||
+        fail "the router on d$i did not route the job's 2 ranks of h$i: $(cat "$OUT/dpu-router-$i.log")"
 done
 echo "ok: cluster"

@@ -77,7 +77,6 @@ void job_registry::on_hello(rank_session& s, ctl::reader& r) {
     // shared memory segments, which a remote peer that did not ask for RMA
     // gets too (and cannot map: its rank says so).
     std::vector<ctl::rma_thread_rings> offers;
-    s.ring_bytes = h.ring_bytes;
     try {
         if (rma) {
             s.job = h.job;

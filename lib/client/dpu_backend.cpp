@@ -59,7 +59,7 @@ public:
     using producer = tp::rma_producer;
     using consumer = tp::rma_consumer;
     static constexpr const char* placement = "dpu";
-    static constexpr const char* carried_by = "control at";
+    static constexpr const char* carried_by = "rings over UCX RMA, control";
 
     dpu_rings() = default;
     dpu_rings(const dpu_rings&) = delete;

@@ -6,7 +6,7 @@
 # channel and UCX RMA connects them.  Verified: histogram, index_gather and
 # quicksilver at 2 ranks; two jobs sharing the router at once; the router
 # killed under a running job ends every rank within 10 s naming it.  Every
-# launch is bounded.  About 25 s.
+# launch is bounded.  About 10 s.
 source "$(dirname "$0")/lib.sh"
 
 ROUTER=$BUILD_DIR/router/buddy-router

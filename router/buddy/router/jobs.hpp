@@ -36,7 +36,6 @@ struct rank_session {
     /// Placement dpu (hello_flag_rma): its rings are over RMA, one pair per
     /// router thread, held by the threads (forwarder::offer_rma_rings); no segments.
     bool rma = false;
-    std::uint64_t ring_bytes = 0;  ///< capacity of each ring (from its hello)
     rank_segments rings;
 };
 

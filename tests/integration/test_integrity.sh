@@ -62,7 +62,7 @@ echo "ok: outbound ring damaged: $(grep -m1 'checksum does not match' "$LOG")"
 run_mpi 60 2 "$EXE" "${LONG[@]}" >"$SOCKDIR/2.out" 2>"$SOCKDIR/2.err" &
 MPID=$!
 wait_routing 2
-rank0=$(grep "rank 0 (pid" "$LOG" | tail -n 1 | sed -E 's/.*rank 0 \(pid ([0-9]+)\).*/\1/')
+rank0=$(grep "rank 0 (pid" "$LOG" | tail -n 1 | sed -E 's/.*rank 0 \(pid ([0-9]+)[,)].*/\1/')
 [[ -n $rank0 ]] || fail "inbound: no pid for rank 0 in the router's log"
 sleep 0.2
 kill -STOP "$rank0"; STOPPED=$rank0

@@ -80,6 +80,7 @@ void forwarder::add_job(const job_settings& s, std::shared_ptr<const job_table> 
                                        " has no connected rings over RMA on " + name_);
             auto slot = std::make_unique<rma_rank>();
             slot->rma = true;
+            slot->channel = &mine->second->channel();
             slot->out = transport::rma_consumer(mine->second->outbound(), mine->second->release());
             slot->in = transport::rma_producer(mine->second->inbound(), mine->second->publish());
             attach(rma_slots_, std::move(slot), rr.rank);
@@ -167,6 +168,8 @@ void forwarder::bad_input(job_state& j, const std::string& why, counter_of which
 
 template <class Slot>
 bool forwarder::make_room_local(Slot& s, std::size_t bytes) {
+    if (!can_publish(s)) [[unlikely]]
+        return false;  // RMA window nearly full: retried next pass, after progress retired some
     if (s.in_begin != nullptr) {
         if (s.win.records != 0) {
             commit_inbound(s);
@@ -511,7 +514,7 @@ bool forwarder::distribute(arrived& a) {
 template <class Slot>
 void forwarder::flush_inbound(std::vector<std::unique_ptr<Slot>>& slots) {
     for (auto& s : slots) {
-        if (s->in_begin != nullptr && s->win.records != 0) {
+        if (s->in_begin != nullptr && s->win.records != 0 && can_publish(*s)) {
             commit_inbound(*s);
             count(*s->job, &router_counters::flush_idle);
         }

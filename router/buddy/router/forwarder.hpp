@@ -185,7 +185,18 @@ private:
         In in;    ///< and produces its inbound ring
     };
     using host_rank = basic_local_rank<ring::consumer, ring::producer>;
-    using rma_rank = basic_local_rank<transport::rma_consumer, transport::rma_producer>;
+    struct rma_rank : basic_local_rank<transport::rma_consumer, transport::rma_producer> {
+        const transport::rma_channel* channel = nullptr;  ///< what publish and release issue on
+    };
+    /// Whether an inbound chunk may be published now.  Host: always.  RMA: only
+    /// with room in the channel's window (a publish is up to 3 operations,
+    /// credit 1 more), so the thread never waits inside the channel for a rank
+    /// that is slow to complete operations: the chunk waits, as for a full ring.
+    static bool can_publish(const host_rank&) noexcept { return true; }
+    static bool can_publish(const rma_rank& s) noexcept {
+        return s.channel->in_flight() + rma_publish_margin <= s.channel->depth();
+    }
+    static constexpr std::size_t rma_publish_margin = 16;
 
     struct link {
         forwarder* self;

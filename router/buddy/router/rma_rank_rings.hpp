@@ -49,6 +49,7 @@ public:
     void connect(const control::rma_thread_rings& rank, const std::string& rank_name, std::size_t depth,
                  double stall_timeout_s);
     bool connected() const noexcept { return channel_ != nullptr; }
+    const transport::rma_channel& channel() const noexcept { return *channel_; }
 
     void* outbound() const noexcept { return out_; }  ///< the router's copy of the outbound ring
     void* inbound() const noexcept { return in_; }    ///< the router's staging copy of the inbound ring

@@ -131,6 +131,17 @@ public:
         return moved;
     }
 
+    /// Our last operations (credit, say) complete before we detach and tear
+    /// the worker down; a router that is gone or slow is not waited for long.
+    void quiesce() noexcept {
+        for (auto& ch : channels_) {
+            try {
+                ch->flush(1.0);
+            } catch (const std::exception&) {  // the job is ending; nothing to save
+            }
+        }
+    }
+
 private:
     std::optional<tp::worker> worker_;
     void* memory_ = nullptr;

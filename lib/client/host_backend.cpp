@@ -41,6 +41,7 @@ struct host_rings {
     void* out_ring(std::uint32_t t) const { return static_cast<std::byte*>(out_seg_.data()) + t * one_; }
     /// Shared memory: nothing to progress; compiles away in poll().
     bool progress() noexcept { return false; }
+    void quiesce() noexcept {}
 
     std::size_t one_ = 0;
     ring::shm_segment out_seg_, in_seg_;

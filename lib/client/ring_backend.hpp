@@ -18,6 +18,7 @@
 //       one of each per router thread of client.router(); says `attached`
 //   void* out_ring(t) const;             the rank's copy of outbound ring t (drain reads its head)
 //   bool progress() noexcept;            called by every poll (false: nothing to do)
+//   void quiesce() noexcept;             before detach: our operations complete while the router listens
 //
 // Setup is other files' work: router_client (find or start the router, hello,
 // attach), router_table_exchange (MPI), router_watch (liveness, checked by
@@ -73,6 +74,7 @@ public:
 
     ~ring_backend() override {
         // Detach while the rings are still mapped or registered (the router drops them first).
+        rings_.quiesce();
         watch_.reset();
         client_.reset();
     }

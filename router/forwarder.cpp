@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 
 namespace buddy::router {
 
@@ -61,18 +62,34 @@ void forwarder::add_job(const job_settings& s, std::shared_ptr<const job_table> 
         j->hop_of[d] = static_cast<std::int32_t>(hop);
         j->window_of[d] = &j->agg->windows()[hop];
     }
-    for (const rank_rings& rr : rings) {
-        auto slot = std::make_unique<local_rank>();
+    auto attach = [&](auto& slots, auto slot, std::uint32_t rank) {
         slot->job = j.get();
-        slot->rank = rr.rank;
-        slot->out = ring::consumer(rr.outbound);
-        slot->in = ring::producer(rr.inbound);
+        slot->rank = rank;
         const std::size_t room =
             slot->in.max_chunk_payload() - wire::batch_header_bytes - wire::trailer_bytes(s.checksum);
         j->inbound_target = std::min(s.granularity, room);
-        j->local_of[rr.rank] = slot.get();
-        j->window_of[rr.rank] = &slot->win;
-        slots_.push_back(std::move(slot));
+        j->local_of[rank] = slot.get();
+        j->window_of[rank] = &slot->win;
+        slots.push_back(std::move(slot));
+    };
+    for (const rank_rings& rr : rings) {
+        if (rr.rma) {
+            const auto mine = rma_links_.find({s.job, rr.rank});
+            if (mine == rma_links_.end() || !mine->second->connected())
+                throw std::logic_error("forwarder::add_job: rank " + std::to_string(rr.rank) +
+                                       " has no connected rings over RMA on " + name_);
+            auto slot = std::make_unique<rma_rank>();
+            slot->rma = true;
+            slot->channel = &mine->second->channel();
+            slot->out = transport::rma_consumer(mine->second->outbound(), mine->second->release());
+            slot->in = transport::rma_producer(mine->second->inbound(), mine->second->publish());
+            attach(rma_slots_, std::move(slot), rr.rank);
+        } else {
+            auto slot = std::make_unique<host_rank>();
+            slot->out = ring::consumer(rr.outbound);
+            slot->in = ring::producer(rr.inbound);
+            attach(slots_, std::move(slot), rr.rank);
+        }
     }
     j->passes_at_start = totals_.passes;  // this thread's own fields: plain reads
     j->passes_idle_at_start = totals_.passes_idle;
@@ -85,17 +102,38 @@ void forwarder::remove_rank(std::uint64_t job, std::uint32_t rank) {
     if (it == jobs_.end()) return;
     job_state& j = *it->second;
     if (rank >= j.settings.size || !j.local_of[rank]) return;
-    local_rank* s = j.local_of[rank];
+    rank_slot* s = j.local_of[rank];
     j.local_of[rank] = nullptr;
     j.window_of[rank] = nullptr;  // records still addressed to it are refused and counted
-    std::erase_if(slots_, [&](const std::unique_ptr<local_rank>& p) { return p.get() == s; });
+    std::erase_if(slots_, [&](const std::unique_ptr<host_rank>& p) { return p.get() == s; });
+    std::erase_if(rma_slots_, [&](const std::unique_ptr<rma_rank>& p) { return p.get() == s; });
+}
+
+control::rma_thread_rings forwarder::offer_rma_rings(std::uint64_t job, std::uint32_t rank, std::size_t capacity) {
+    if (!rma_worker_) rma_worker_.emplace(name_ + " rma", 0, transport::worker_features::am_and_rma);
+    auto& rings = rma_links_[{job, rank}];
+    rings = std::make_unique<rma_rank_rings>(*rma_worker_, capacity);
+    return rings->offer();
+}
+
+void forwarder::connect_rma_rings(std::uint64_t job, std::uint32_t rank, const control::rma_thread_rings& theirs,
+                                  const std::string& rank_name, std::size_t depth, double stall_timeout_s) {
+    const auto it = rma_links_.find({job, rank});
+    if (it == rma_links_.end()) throw std::logic_error("connect_rma_rings: no rings offered for " + rank_name);
+    it->second->connect(theirs, rank_name, depth, stall_timeout_s);
+}
+
+void forwarder::drop_rma_rings(std::uint64_t job, std::uint32_t rank) {
+    // Its slot (if any) went first: remove_rank or remove_job.
+    rma_links_.erase({job, rank});
 }
 
 void forwarder::remove_job(std::uint64_t job) {
     auto it = jobs_.find(job);
     if (it == jobs_.end()) return;
     job_state* j = it->second.get();
-    std::erase_if(slots_, [&](const std::unique_ptr<local_rank>& p) { return p->job == j; });
+    std::erase_if(slots_, [&](const std::unique_ptr<host_rank>& p) { return p->job == j; });
+    std::erase_if(rma_slots_, [&](const std::unique_ptr<rma_rank>& p) { return p->job == j; });
     for (auto a = arrived_.begin(); a != arrived_.end();) {
         if (a->job == j) {
             receiver_.release(a->rb);
@@ -128,7 +166,10 @@ void forwarder::bad_input(job_state& j, const std::string& why, counter_of which
 
 // ---------------------------------------------------------------- outbound rings
 
-bool forwarder::make_room_local(local_rank& s, std::size_t bytes) {
+template <class Slot>
+bool forwarder::make_room_local(Slot& s, std::size_t bytes) {
+    if (!can_publish(s)) [[unlikely]]
+        return false;  // RMA window nearly full: retried next pass, after progress retired some
     if (s.in_begin != nullptr) {
         if (s.win.records != 0) {
             commit_inbound(s);
@@ -150,7 +191,8 @@ bool forwarder::make_room_local(local_rank& s, std::size_t bytes) {
     return true;
 }
 
-void forwarder::commit_inbound(local_rank& s) {
+template <class Slot>
+void forwarder::commit_inbound(Slot& s) {
     const auto used = static_cast<std::size_t>(s.win.cursor - (s.in_begin + wire::batch_header_bytes));
     // A new batch: sealed afresh (checksum on), after the records were checked
     // against the checksum of the chunk or batch they came in.
@@ -165,8 +207,11 @@ void forwarder::commit_inbound(local_rank& s) {
 bool forwarder::make_room(job_state& j, std::uint32_t dest, std::size_t bytes) {
     const std::int32_t hop = j.hop_of[dest];
     if (hop < 0) {
-        local_rank* s = j.local_of[dest];
-        return s != nullptr && make_room_local(*s, bytes);
+        // Per chunk, not per record: the one place the slot's kind is a branch.
+        rank_slot* s = j.local_of[dest];
+        if (s == nullptr) return false;
+        return s->rma ? make_room_local(static_cast<rma_rank&>(*s), bytes)
+                      : make_room_local(static_cast<host_rank&>(*s), bytes);
     }
     const auto h = static_cast<std::uint32_t>(hop);
     engine::aggregator& agg = *j.agg;
@@ -179,7 +224,7 @@ bool forwarder::make_room(job_state& j, std::uint32_t dest, std::size_t bytes) {
 }
 
 // The per-record path: read the header, find the destination's window, copy.
-bool forwarder::forward_chunk(local_rank& s) {
+bool forwarder::forward_chunk(rank_slot& s) {
     job_state& j = *s.job;
     wire::router_record_cursor cursor(s.chunk, j.record_limits, s.offset);
     wire::window* const* const window_of = j.window_of.data();
@@ -215,7 +260,8 @@ bool forwarder::forward_chunk(local_rank& s) {
 // Checksum on: every outbound chunk ends with a trailer over its records.  A
 // chunk that fails is dropped whole (none of its records moves) and the job
 // fails; the slot stops, as after a malformed record.
-bool forwarder::open_sealed_chunk(local_rank& s) {
+template <class Slot>
+bool forwarder::open_sealed_chunk(Slot& s) {
     std::uint32_t found = 0, expected = 0;
     if (wire::check_checksum_trailer(s.chunk.data(), s.chunk.size(), found, expected)) [[likely]] {
         s.chunk = s.chunk.first(s.chunk.size() - wire::checksum_trailer_bytes);
@@ -234,7 +280,8 @@ bool forwarder::open_sealed_chunk(local_rank& s) {
     return false;
 }
 
-bool forwarder::forward(local_rank& s, bool& moved) {
+template <class Slot>
+bool forwarder::forward(Slot& s, bool& moved) {
     if (s.broken) return true;
     if (s.job->health->failed.load(std::memory_order_relaxed)) [[unlikely]] {
         // The job cannot finish correctly: drop what its ranks still send so
@@ -464,13 +511,46 @@ bool forwarder::distribute(arrived& a) {
 
 // ---------------------------------------------------------------- the pass
 
-void forwarder::flush_all() {
-    for (auto& s : slots_) {
-        if (s->in_begin != nullptr && s->win.records != 0) {
+template <class Slot>
+void forwarder::flush_inbound(std::vector<std::unique_ptr<Slot>>& slots) {
+    for (auto& s : slots) {
+        if (s->in_begin != nullptr && s->win.records != 0 && can_publish(*s)) {
             commit_inbound(*s);
             count(*s->job, &router_counters::flush_idle);
         }
     }
+}
+
+template <class Slot>
+void forwarder::forward_all(std::vector<std::unique_ptr<Slot>>& slots, bool& moved) {
+    for (auto& s : slots)
+        if (!forward(*s, moved)) count(*s->job, &router_counters::stalls);
+}
+
+// Placement dpu: the ranks' puts and atomics land when this worker
+// progresses (UCX over tcp carries RMA in software), and each rank's channel
+// retires its completed operations.
+bool forwarder::progress_rma() {
+    bool moved = rma_worker_->progress();
+    for (auto& [key, rings] : rma_links_) {
+        moved |= rings->progress();
+        if (rings->failed()) [[unlikely]] {
+            // Operations are dropped once a channel failed: the job cannot be
+            // correct.  Charged to the job while the rank is still served
+            // (a rank that left already failed or finished it).
+            const auto it = jobs_.find(key.first);
+            const std::string why = rings->take_failure();
+            if (!why.empty() && it != jobs_.end() && key.second < it->second->settings.size &&
+                it->second->local_of[key.second] != nullptr)
+                bad_input(*it->second, why, &router_counters::bad_batches);
+        }
+    }
+    return moved;
+}
+
+void forwarder::flush_all() {
+    flush_inbound(slots_);
+    flush_inbound(rma_slots_);
     for (auto& [id, j] : jobs_) {
         engine::aggregator& agg = *j->agg;
         link l{this, j.get()};
@@ -483,9 +563,11 @@ void forwarder::flush_all() {
 
 bool forwarder::step() {
     bool moved = worker_.progress();
+    if (rma_worker_) [[unlikely]]  // placement dpu served here (once per pass)
+        moved |= progress_rma();
     moved |= receive();
-    for (auto& s : slots_)
-        if (!forward(*s, moved)) count(*s->job, &router_counters::stalls);
+    forward_all(slots_, moved);
+    if (!rma_slots_.empty()) forward_all(rma_slots_, moved);
     bump(totals_.passes, 1);
     if (!moved) {
         bump(totals_.passes_idle, 1);

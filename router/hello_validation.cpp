@@ -11,7 +11,7 @@ namespace buddy::router {
 std::string hello_settings_refusal(const control::hello& h) {
     using kr = knob_range;
     if (h.job == 0) return "job id 0";
-    if ((h.flags & ~control::hello_flag_checksum) != 0 || h.reserved != 0) return "unknown hello flags";
+    if ((h.flags & ~(control::hello_flag_checksum | control::hello_flag_rma)) != 0 || h.reserved != 0) return "unknown hello flags";
     if (h.job_size == 0 || h.rank >= h.job_size)
         return "rank " + std::to_string(h.rank) + " outside a job of " + std::to_string(h.job_size);
     if (h.ring_bytes < kr::ring_bytes_min || h.ring_bytes > kr::ring_bytes_max || (h.ring_bytes & (h.ring_bytes - 1)) != 0)

@@ -32,7 +32,7 @@ void job_registry::reply_error(rank_session& s, ctl::type t, const std::string& 
 void job_registry::handle(rank_session& s, ctl::received& m) {
     switch (static_cast<ctl::type>(m.header.type)) {
         case ctl::type::hello: on_hello(s, m.body); break;
-        case ctl::type::attached: on_attached(s); break;
+        case ctl::type::attached: on_attached(s, m.body); break;
         case ctl::type::table: on_table(s, m.body); break;
         case ctl::type::stats: on_stats(s, m.body); break;
         case ctl::type::detach: on_detach(s); break;
@@ -70,14 +70,26 @@ void job_registry::on_hello(rank_session& s, ctl::reader& r) {
     if (!bad.empty()) return reply_error(s, ctl::type::hello_reply, "buddy-router refuses: " + bad);
 
     const std::size_t threads = threads_.size();
-    // A remote (TCP) rank cannot map these segments: under placement dpu its
-    // rings will be memory registered with UCX here, their remote keys sent
-    // in this reply (issue 11, the dpu data path).  Until then it gets the
-    // same reply, and its rank ends after the hello saying the data path is
-    // not in this build.
+    const bool rma = (h.flags & ctl::hello_flag_rma) != 0;
+    // Placement dpu: the rank cannot map our memory, so each thread makes the
+    // rank's rings over RMA (its copy of the outbound ring, its staging copy
+    // of the inbound ring) and their sides go in the reply.  Otherwise two
+    // shared memory segments, which a remote peer that did not ask for RMA
+    // gets too (and cannot map: its rank says so).
+    std::vector<ctl::rma_thread_rings> offers;
     try {
-        s.rings = rank_segments::create(self_.node, h.job, h.rank, h.ring_bytes, threads, thread_numa_[0], h.numa_node);
+        if (rma) {
+            s.job = h.job;
+            s.rank = h.rank;
+            s.rma = true;
+            for (auto& t : threads_)
+                t->call([&](forwarder& f) { offers.push_back(f.offer_rma_rings(h.job, h.rank, h.ring_bytes)); });
+        } else {
+            s.rings =
+                rank_segments::create(self_.node, h.job, h.rank, h.ring_bytes, threads, thread_numa_[0], h.numa_node);
+        }
     } catch (const std::exception& e) {
+        drop_rma_rings(s);
         return reply_error(s, ctl::type::hello_reply, std::string("buddy-router cannot create rings: ") + e.what());
     }
     ctl::hello_reply rep{};
@@ -87,6 +99,7 @@ void job_registry::on_hello(rank_session& s, ctl::reader& r) {
     if (!ctl::set_name(rep.out_segment, s.rings.out_name()) || !ctl::set_name(rep.in_segment, s.rings.in_name()) ||
         !ctl::set_name(rep.node, self_.node)) {
         s.rings = {};
+        drop_rma_rings(s);
         return reply_error(s, ctl::type::hello_reply,
                            "buddy-router cannot name its segments: host name " + self_.node + " is too long");
     }
@@ -103,14 +116,36 @@ void job_registry::on_hello(rank_session& s, ctl::reader& r) {
 
     std::vector<std::span<const std::byte>> addresses;
     for (auto& t : threads_) addresses.emplace_back(t->fwd().address());
-    send(s, ctl::hello_reply_message(rep, addresses));
+    send(s, ctl::hello_reply_message(rep, addresses, offers));
     if (verbose_)
         log("job %s: %s attaching", hex_id(h.job),
             "rank " + std::to_string(h.rank) + " (pid " + std::to_string(h.pid) + ", " + s.channel->peer() + ")");
 }
 
-void job_registry::on_attached(rank_session& s) {
+void job_registry::drop_rma_rings(rank_session& s) {
+    if (!s.rma) return;
+    for (auto& t : threads_) t->call([&](forwarder& f) { f.drop_rma_rings(s.job, s.rank); });
+    s.rma = false;
+}
+
+void job_registry::on_attached(rank_session& s, ctl::reader& r) {
     if (!s.hello || s.attached) return reply_error(s, ctl::type::attached_reply, "attached before hello");
+    if (s.rma) {
+        // The rank's sides: its worker and its copies (outbound staging,
+        // inbound ring), per thread; each thread connects to them.
+        std::vector<ctl::rma_thread_rings> theirs;
+        if (std::string bad = ctl::read_rma_rings(r, static_cast<std::uint32_t>(threads_.size()), theirs); !bad.empty())
+            return reply_error(s, ctl::type::attached_reply, "malformed attached: " + bad);
+        const std::size_t depth = 1024;  // RMA operations in flight per rank and thread (about 3 per chunk)
+        const std::string name = "rank " + std::to_string(s.rank) + " of job " + hex_id(s.job) + " at " + s.channel->peer();
+        try {
+            for (std::size_t th = 0; th < threads_.size(); ++th)
+                threads_[th]->call([&](forwarder& f) { f.connect_rma_rings(s.job, s.rank, theirs[th], name, depth, 30.0); });
+        } catch (const std::exception& e) {
+            return reply_error(s, ctl::type::attached_reply,
+                               std::string("buddy-router cannot reach the rank's rings over RMA: ") + e.what());
+        }
+    }
     // Both sides have mapped the rings: the names can go now, so nothing is
     // left behind whoever dies later.
     s.rings.unlink_names();
@@ -183,7 +218,9 @@ void job_registry::on_table(rank_session& s, ctl::reader& r) {
     for (std::size_t th = 0; th < threads_.size(); ++th) {
         std::vector<forwarder::rank_rings> rings;
         for (auto& [rank, session] : j.ranks)
-            rings.push_back({rank, session->rings.outbound_ring(th), session->rings.inbound_ring(th)});
+            rings.push_back(session->rma ? forwarder::rank_rings{rank, nullptr, nullptr, true}
+                                         : forwarder::rank_rings{rank, session->rings.outbound_ring(th),
+                                                                 session->rings.inbound_ring(th)});
         threads_[th]->call([&](forwarder& f) { f.add_job(j.s, table, j.health, rings, scheme); });
     }
     j.active = true;
@@ -235,6 +272,7 @@ void job_registry::leave(rank_session& s, bool orderly, const std::string& why) 
             jobs_.erase(it);
         }
     }
+    drop_rma_rings(s);
     s.rings = {};
     s.hello = false;
 }

@@ -22,7 +22,7 @@ using clock = ctl::clock;
 
 router_client::router_client(runtime& rt, router_endpoint where, unsigned local_index)
     : rt_(rt), timeout_(rt.settings().timeout_seconds), address_(std::move(where.address)),
-      tcp_(ctl::is_tcp_address(address_)) {
+      tcp_(ctl::is_tcp_address(address_)), rma_(where.rma) {
     // A local router is started by a rank and answers within a second or two;
     // a remote one is a service that should be there already, and the user's
     // BUDDY_TIMEOUT says how long to wait for it.
@@ -82,6 +82,8 @@ router_client::~router_client() {
 
 void router_client::attached() { request(ctl::writer(ctl::type::attached).done(), ctl::type::attached_reply); }
 
+void router_client::attached(std::span<const std::byte> message) { request(message, ctl::type::attached_reply); }
+
 void router_client::send_table(std::span<const std::byte> table_message) {
     request(table_message, ctl::type::table_reply);
 }
@@ -131,7 +133,7 @@ bool router_client::hello(unsigned local_index) {
     h.depth = cfg.depth;
     const int cpu = sched_getcpu();
     h.numa_node = (numa_available() >= 0 && cpu >= 0) ? numa_node_of_cpu(cpu) : -1;
-    h.flags = cfg.checksum ? ctl::hello_flag_checksum : 0;
+    h.flags = (cfg.checksum ? ctl::hello_flag_checksum : 0) | (rma_ ? ctl::hello_flag_rma : 0);
     const ctl::secret_view secret = rt_.job_secret();
     std::copy(secret.begin(), secret.end(), h.secret);
     ctl::writer w(ctl::type::hello);
@@ -148,8 +150,11 @@ bool router_client::hello(unsigned local_index) {
     router_.out_segment = ctl::get_name(rep.head.out_segment);
     router_.in_segment = ctl::get_name(rep.head.in_segment);
     router_.addresses = std::move(rep.addresses);
+    router_.rma = std::move(rep.rma);
     router_.name = "buddy-router (pid " + std::to_string(router_.pid) + ") on node " + router_.node +
                    (tcp_ ? " at " + address_ : std::string());
+    if (rma_ && router_.rma.size() != router_.threads)
+        rt_.fatal(router_.name + " answered without rings over RMA (placement dpu needs a router of this build)");
     return true;
 }
 

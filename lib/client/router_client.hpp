@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "buddy/control/bodies.hpp"
 #include "buddy/control/channel.hpp"
 #include "runtime.hpp"
 
@@ -21,6 +22,8 @@ struct router_attachment {
     std::uint32_t threads = 0;   ///< one outbound and one inbound ring per thread
     std::string node, out_segment, in_segment;
     std::vector<std::vector<std::byte>> addresses;  ///< one UCX worker address per thread
+    /// Placement dpu (router_endpoint::rma): the router's rings over RMA, one per thread.
+    std::vector<control::rma_thread_rings> rma;
     std::string name;  ///< "buddy-router (pid P) on node N", for messages
 };
 
@@ -33,6 +36,9 @@ struct router_endpoint {
     /// on this node (the first ranks of the node do).
     bool may_start = false;
     unsigned router_index = 0, routers = 1;
+    /// Placement dpu: ask for rings over RMA (hello_flag_rma); a router that
+    /// does not offer them is fatal.
+    bool rma = false;
 };
 
 class router_client {
@@ -55,6 +61,9 @@ public:
 
     /// Says the rings are mapped (the router unlinks their names).
     void attached();
+    /// The same with a body: a whole `attached` message (placement dpu: the
+    /// rank's rings over RMA, control::put_rma_rings).
+    void attached(std::span<const std::byte> message);
     /// Hands the router the job's table (the first rank of each router does).
     void send_table(std::span<const std::byte> table_message);
     /// Sends a request and waits (bounded) for its reply; fatal on refusal.
@@ -70,7 +79,7 @@ private:
     runtime& rt_;
     double timeout_;
     std::string address_, started_;
-    bool tcp_ = false;
+    bool tcp_ = false, rma_ = false;
     std::unique_ptr<control::channel> channel_;
     router_attachment router_;
 };

@@ -182,8 +182,8 @@ std::unique_ptr<backend> make_inproc_backend(runtime& rt);
 /// The host backend (host_backend.cpp): rings to a buddy-router on this node.
 std::unique_ptr<backend> make_host_backend(runtime& rt);
 /// The dpu backend (dpu_backend.cpp): a buddy-router on a DPU, reached over
-/// TCP.  Today it connects and says hello, then refuses: the data path is
-/// not in this build (throws config_error).
+/// TCP (control) and UCX RMA (the rings).  Throws config_error for a missing
+/// or bad dpu map.
 std::unique_ptr<backend> make_dpu_backend(runtime& rt);
 
 }  // namespace buddy::detail

@@ -54,12 +54,41 @@ std::string read_table(reader& r, table_body& out) {
     return {};
 }
 
-std::vector<std::byte> hello_reply_message(const hello_reply& head, std::span<const std::span<const std::byte>> addresses) {
+void put_rma_rings(writer& w, std::span<const rma_thread_rings> threads) {
+    w.put(static_cast<std::uint32_t>(threads.size())).put(std::uint32_t{0});
+    for (const rma_thread_rings& t : threads) w.put_blob(t.worker).put_blob(t.outbound).put_blob(t.inbound);
+}
+
+std::string read_rma_rings(reader& r, std::uint32_t threads, std::vector<rma_thread_rings>& out) {
+    std::uint32_t count = 0, zero = 0;
+    if (!r.get(count) || !r.get(zero)) return "truncated rings over RMA";
+    if (count != threads || zero != 0)
+        return "rings over RMA for " + std::to_string(count) + " threads, expected " + std::to_string(threads);
+    // Counts are checked against the bytes present before anything is sized by them.
+    constexpr std::size_t smallest_entry = 3 * 8;  // three blobs of at least one byte (u32 length, byte, padding)
+    if (r.left() / smallest_entry < count) return "rings over RMA: no room for " + std::to_string(count) + " threads";
+    out.resize(count);
+    for (rma_thread_rings& t : out) {
+        for (address_blob* b : {&t.worker, &t.outbound, &t.inbound}) {
+            std::span<const std::byte> s;
+            if (!r.get_blob(s) || s.empty()) return "truncated or empty ring side over RMA";
+            b->assign(s.begin(), s.end());
+        }
+    }
+    if (r.left() != 0) return "rings over RMA: " + std::to_string(r.left()) + " bytes after the last thread";
+    return {};
+}
+
+std::vector<std::byte> hello_reply_message(const hello_reply& head, std::span<const std::span<const std::byte>> addresses,
+                                           std::span<const rma_thread_rings> rma) {
     writer w(type::hello_reply);
     hello_reply h = head;
     h.threads = static_cast<std::uint32_t>(addresses.size());
+    h.flags = rma.empty() ? 0 : hello_reply_flag_rma;
+    h.reserved = 0;
     w.put(h);
     for (auto a : addresses) w.put_blob(a);
+    if (!rma.empty()) put_rma_rings(w, rma);
     return w.done();
 }
 
@@ -67,6 +96,7 @@ std::string read_hello_reply(reader& r, hello_reply_body& out) {
     if (!r.get(out.head)) return "truncated";
     const hello_reply& h = out.head;
     if (h.threads == 0) return "no router threads";
+    if ((h.flags & ~hello_reply_flag_rma) != 0 || h.reserved != 0) return "unknown hello reply flags";
     // A name fills its field only if NUL-padded: get_name() would read one that does not as 128 bytes.
     for (const char* name : {h.out_segment, h.in_segment, h.node})
         if (name[name_bytes - 1] != '\0') return "a segment or node name is not NUL-terminated";
@@ -77,6 +107,8 @@ std::string read_hello_reply(reader& r, hello_reply_body& out) {
         if (!r.get_blob(b)) return "truncated worker addresses";
         a.assign(b.begin(), b.end());
     }
+    out.rma.clear();
+    if ((h.flags & hello_reply_flag_rma) != 0) return read_rma_rings(r, h.threads, out.rma);
     return {};
 }
 

@@ -2,7 +2,8 @@
 // as a channel delivers it, decoded the way its receiver decodes it.
 //
 //   hello        -> reader::get + the router's hello_settings_refusal()
-//   hello_reply  -> read_hello_reply() (the rank)
+//   hello_reply  -> read_hello_reply() (the rank), rings over RMA included
+//   attached     -> read_rma_rings() (the router, for a dpu rank)
 //   table        -> read_table() (the router)
 //   job_failed   -> the job_failed head and its reason (the rank)
 //   stats        -> the stats request (the router)
@@ -91,12 +92,31 @@ void check_hello_reply(ctl::reader& r) {
     // Names read back shorter than their field (NUL-terminated).
     EXPECT(ctl::get_name(b.head.node).size() < ctl::name_bytes);
     std::vector<std::span<const std::byte>> spans(b.addresses.begin(), b.addresses.end());
-    const std::vector<std::byte> again = ctl::hello_reply_message(b.head, spans);
+    EXPECT(b.rma.size() == ((b.head.flags & ctl::hello_reply_flag_rma) ? b.head.threads : 0u));
+    const std::vector<std::byte> again = ctl::hello_reply_message(b.head, spans, b.rma);
     ctl::message_header h{};
     ctl::reader r2 = opened(again, h);
     ctl::hello_reply_body b2;
     EXPECT(ctl::read_hello_reply(r2, b2).empty());
     EXPECT(std::memcmp(&b.head, &b2.head, sizeof b.head) == 0 && b.addresses == b2.addresses);
+    EXPECT(b.rma.size() == b2.rma.size());
+    for (std::size_t i = 0; i < b.rma.size(); ++i)
+        EXPECT(b.rma[i].worker == b2.rma[i].worker && b.rma[i].outbound == b2.rma[i].outbound &&
+               b.rma[i].inbound == b2.rma[i].inbound);
+}
+
+// attached with a body: a dpu rank's rings over RMA (the router reads them
+// for the thread count it has; here, for the count the body claims).
+void check_attached(ctl::reader& r) {
+    if (r.left() < 4) return;
+    std::uint32_t claimed = 0;
+    ctl::reader peek = r;
+    (void)peek.get(claimed);
+    std::vector<ctl::rma_thread_rings> rings;
+    const std::string bad = ctl::read_rma_rings(r, claimed, rings);
+    if (!bad.empty()) return;
+    EXPECT(rings.size() == claimed);
+    for (const auto& t : rings) EXPECT(!t.worker.empty() && !t.outbound.empty() && !t.inbound.empty());
 }
 
 void check_hello(ctl::reader& r) {
@@ -142,6 +162,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     switch (static_cast<ctl::type>(h.type)) {
         case ctl::type::hello: check_hello(r); break;
         case ctl::type::hello_reply: check_hello_reply(r); break;
+        case ctl::type::attached: check_attached(r); break;
         case ctl::type::table: check_table(r); break;
         case ctl::type::job_failed: {
             ctl::job_failed f{};

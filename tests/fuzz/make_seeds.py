@@ -79,7 +79,7 @@ def wire_seeds():
 
 # ------------------------------------------------------------- control
 CTL_MAGIC = 0x4C544442
-CTL_VERSION = 6
+CTL_VERSION = 7
 # Counters per router thread in a stats reply: the X(...) lines of
 # BUDDY_ROUTER_COUNTERS in the public header, counted, so the seed follows it.
 with open(os.path.join(HERE, "..", "..", "include", "buddy", "stats.hpp")) as header:
@@ -116,8 +116,20 @@ def control_seeds():
     write("fuzz_control", "hello_no_secret", message("hello", hello(
         0xABCDEF, 3, 4, 0, 4244, 4 << 20, 32 << 10, 1 << 20, 4, 0, 0, 0, secret=bytes(SECRET))))
     reply = struct.pack("<QII", 0x1111, 77, 2) + name("bdy-out-x") + name("bdy-in-x") + name("node1")
-    reply += blob(b"ucx-address-0") + blob(b"ucx-address-one")
+    reply += struct.pack("<II", 0, 0) + blob(b"ucx-address-0") + blob(b"ucx-address-one")
     write("fuzz_control", "hello_reply", message("hello_reply", reply))
+    # Placement dpu: hello flag 2 (rings over RMA); the reply's flag 1 and, per
+    # thread, the worker serving the rings and the router's two ring sides.
+    write("fuzz_control", "hello_rma", message("hello", hello(
+        0xABCDEF, 4, 8, 0, 4245, 4 << 20, 32 << 10, 1 << 20, 4, -1, 2, 0)))
+    def rma_rings(entries):
+        return struct.pack("<II", len(entries), 0) + b"".join(blob(w) + blob(o) + blob(i) for w, o, i in entries)
+    side = b"BRS1" + struct.pack("<IQQ", 4, 1 << 20, (4 << 20) + 64) + b"rkey"
+    rma_reply = struct.pack("<QII", 0x1111, 77, 2) + name("") + name("") + name("dpu1") + struct.pack("<II", 1, 0)
+    rma_reply += blob(b"ucx-address-0") + blob(b"ucx-address-one")
+    rma_reply += rma_rings([(b"rma-worker-0", side, side), (b"rma-worker-1", side, side)])
+    write("fuzz_control", "hello_reply_rma", message("hello_reply", rma_reply))
+    write("fuzz_control", "attached_rma", message("attached", rma_rings([(b"rank-worker", side, side)])))
     ranks = [0, 1, 1]
     table = struct.pack("<QIIII", 0xABCDEF, 2, len(ranks), 1, 0) + pad8(b"".join(struct.pack("<I", r) for r in ranks))
     table += struct.pack("<QII", 0x1111, 1, 0) + blob(b"addr-a")

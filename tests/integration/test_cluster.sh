@@ -21,12 +21,16 @@
 #  5. route mesh2d on 4 hosts x 1 and 4 x 2 ranks (a 2 x 2 grid of routers:
 #     diagonal pairs go through a transit router or rank), inproc and host:
 #     histogram verified with transit in the report, and route_check's
-#     records by hops exactly as mesh2d implies (tests/integration/expect_hops.py).
+#     records by hops exactly as mesh2d implies (tests/integration/expect_hops.py);
+#  6. placement dpu on 2 hosts x 2 ranks: each host has an emulated DPU
+#     (scripts/cluster up --dpu: its own namespaces, reached over a veth pair)
+#     running buddy-router --listen; histogram verified, each router serving
+#     its host's 2 ranks.
 # Without root (no namespaces) it prints one skip line and exits 77.
 source "$(dirname "$0")/lib.sh"
 
 CLUSTER="$(cd "$(dirname "$0")/../.." && pwd)/scripts/cluster"
-export BUDDY_CLUSTER=ti  # not the default name, so a developer's cluster survives
+export BUDDY_CLUSTER=${BUDDY_TEST_CLUSTER:-ti}  # not the default name, so a developer's cluster survives (another session may choose its own)
 OUT=$(mktemp -d "$BUILD_DIR/cluster-test.XXXXXX")  # on the shared file system, not a host's /tmp
 cleanup() {
     "$CLUSTER" down >/dev/null 2>&1 || true
@@ -113,7 +117,7 @@ bounded_grep() {
     return 1
 }
 bounded_grep 100 "listening on /tmp/.*threads" "$OUT/r1.log" || { stop_r1; fail "forge: h1's router did not listen: $(cat "$OUT/r1.log")"; }
-socket=$(sed -n 's/.*: listening on \([^,]*\), .*/\1/p' "$OUT/r1.log")
+socket=$(sed -n 's|.*: listening on \(/[^,]*\), .*|\1|p' "$OUT/r1.log")
 on_cluster 60 3 -x BUDDY_PLACEMENT=host "$HIST" --updates 400000000 --table 4096 --json >"$OUT/f.out" 2>"$OUT/f.err" &
 victim_job=$!
 bounded_grep 300 "job [0-9a-f]*: routing" "$OUT/r1.log" ||
@@ -161,7 +165,7 @@ stop_r1
 # dropped as for an unknown job once it ended.
 n=$(grep -c "job $jobid: $what" "$OUT/r1.log" || true)
 (( n == 1 )) || fail "forge: h1's router logged the forged batch $n times: $(grep -m3 dropped "$OUT/r1.log")"
-bad=$(sed -n 's/.*exiting on a signal; .* bad input [0-9]* (batches \([0-9]*\), records 0).*/\1/p' "$OUT/r1.log")
+bad=$(sed -n 's/.*exiting on a signal; .* bad input [0-9]* (batches \([0-9]*\), records 0).*$/\1/p' "$OUT/r1.log")
 [[ -n $bad ]] && (( bad >= 1 )) || fail "forge: h1's router did not count the forged batch: $(tail -n 1 "$OUT/r1.log")"
 echo "ok: forged batch (job $jobid, sent from h2's namespace as router 1): the job failed naming it; h1's router survived, counted $bad bad batches (the forged one, the rest late ones of the failed job), and a fresh job on it verified"
 
@@ -171,9 +175,10 @@ job=$!
 victim=""
 for _ in $(seq 1 200); do
     for p in $(ip netns pids "$BUDDY_CLUSTER-h2" 2>/dev/null); do
-        [[ $(cat "/proc/$p/comm" 2>/dev/null) == buddy-router ]] && { victim=$p; break; }
+        # if, not &&: a false test as the loop's last command would end the script (set -e)
+        if [[ $(cat "/proc/$p/comm" 2>/dev/null) == buddy-router ]]; then victim=$p; break; fi
     done
-    [[ -n $victim ]] && break
+    if [[ -n $victim ]]; then break; fi
     sleep 0.05
 done
 [[ -n $victim ]] || { kill -9 "$job" 2>/dev/null; fail "no buddy-router started on h2"; }
@@ -214,5 +219,30 @@ for placement in inproc host; do
         res=$(python3 "$SOURCE_DIR/tests/integration/expect_hops.py" "$OUT/m.json" mesh2d 3) || fail "route_check $what: $res"
         echo "ok: $what: histogram's transit records $transit; route_check: $res"
     done
+done
+
+# ---- 6. placement dpu on 2 hosts x 2 ranks, each host with an emulated DPU
+"$CLUSTER" down >/dev/null 2>&1 || true
+"$CLUSTER" up 2 --dpu >"$OUT/up.log" 2>&1 || fail "scripts/cluster up 2 --dpu: $(cat "$OUT/up.log")"
+"$CLUSTER" dpu-map >"$OUT/dpu.map"
+for i in 1 2; do
+    # The DPU's only link is the veth to its host: UCX over tcp on it.
+    "$CLUSTER" exec "d$i" -- env UCX_TLS=tcp UCX_NET_DEVICES=host0 "$BUILD_DIR/router/buddy-router" \
+        --listen "tcp://10.213.$i.2:7000" --verbose >"$OUT/dpu-router-$i.log" 2>&1 &
+    disown  # ended by the cluster's teardown (cleanup), quietly
+done
+for i in 1 2; do
+    for _ in $(seq 100); do grep -q "listening on tcp://10.213.$i.2:7000, " "$OUT/dpu-router-$i.log" && break; sleep 0.1; done
+    grep -q "listening on tcp://10.213.$i.2:7000, " "$OUT/dpu-router-$i.log" ||
+        fail "the router on d$i did not start: $(cat "$OUT/dpu-router-$i.log")"
+done
+out=$(timeout --kill-after=5 90 "$CLUSTER" run -- mpirun -n 4 --host h1:2,h2:2 --map-by node --bind-to none \
+      -x BUDDY_PLACEMENT=dpu -x BUDDY_DPU_MAP="$OUT/dpu.map" "$HIST" --updates 100000 --json 2>"$OUT/err") ||
+    fail "histogram dpu on 2 hosts x 2 ranks: exit $?: $(tail -n 20 "$OUT/err")"
+expect_verified "$(last_line "$out")" "histogram dpu on 2 hosts x 2 ranks (a router on each host's emulated DPU)"
+[[ $(json_field "$(last_line "$out")" placement) == dpu ]] || fail "histogram dpu: placement is not dpu"
+for i in 1 2; do
+    grep -q "routing, 2 local ranks, 2 routers in the job" "$OUT/dpu-router-$i.log" ||
+        fail "the router on d$i did not route the job's 2 ranks of h$i: $(cat "$OUT/dpu-router-$i.log")"
 done
 echo "ok: cluster"

@@ -149,6 +149,42 @@ TEST_CASE("the job table and the hello reply round-trip through their writers an
     CHECK(hb.head.threads == 2);
     CHECK(hb.addresses[1] == a1);
     CHECK(ctl::get_name(hb.head.node) == "node1");
+    CHECK(hb.rma.empty());
+
+    // Placement dpu: the reply carries the router's rings over RMA, one entry
+    // per thread; `attached` carries the rank's, read for the router's count.
+    const std::vector<ctl::rma_thread_rings> rings{{a0, a1, a0}, {a1, a0, a1}};
+    const auto rm = ctl::hello_reply_message(head, addresses, rings);
+    ctl::reader rr = body_of(rm, h);
+    ctl::hello_reply_body rb;
+    REQUIRE(ctl::read_hello_reply(rr, rb).empty());
+    CHECK(rb.head.flags == ctl::hello_reply_flag_rma);
+    REQUIRE(rb.rma.size() == 2);
+    CHECK(rb.rma[1].worker == a1);
+    CHECK(rb.rma[1].outbound == a0);
+    CHECK(rb.rma[0].inbound == a0);
+    ctl::writer aw(ctl::type::attached);
+    ctl::put_rma_rings(aw, rings);
+    const auto am = aw.done();
+    {
+        ctl::reader ar = body_of(am, h);
+        std::vector<ctl::rma_thread_rings> back_rings;
+        CHECK(ctl::read_rma_rings(ar, 2, back_rings).empty());
+        CHECK(back_rings.size() == 2);
+    }
+    {
+        ctl::reader ar = body_of(am, h);
+        std::vector<ctl::rma_thread_rings> back_rings;
+        CHECK(ctl::read_rma_rings(ar, 3, back_rings) == "rings over RMA for 2 threads, expected 3");
+    }
+    {
+        ctl::writer ew(ctl::type::attached);
+        const std::vector<ctl::rma_thread_rings> empty_side{{a0, {}, a1}};
+        ctl::put_rma_rings(ew, empty_side);
+        ctl::reader ar = body_of(ew.done(), h);
+        std::vector<ctl::rma_thread_rings> back_rings;
+        CHECK_FALSE(ctl::read_rma_rings(ar, 1, back_rings).empty());
+    }
 }
 
 // A table read to the letter of its counts made the router size vectors by

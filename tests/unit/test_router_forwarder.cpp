@@ -36,17 +36,24 @@ struct rank_side {
     ring::consumer c{in.mem};
 };
 
-// Writes `n` records (payload: u64 value) to `dest` into one outbound chunk.
-void send(rank_side& r, std::uint32_t dest, std::uint64_t first, std::size_t n) {
+// Writes `n` records (payload: u64 value) to `dest` into one outbound chunk
+// of `producer` (a host or an RMA one); false when the ring has no room.
+template <class Producer>
+bool try_send(Producer& producer, std::uint32_t dest, std::uint64_t first, std::size_t n) {
     std::size_t granted = 0;
-    std::byte* p = r.p.try_reserve(n * 16, n * 16, granted);
-    REQUIRE(p != nullptr);
+    std::byte* p = producer.try_reserve(n * 16, n * 16, granted);
+    if (p == nullptr) return false;
     for (std::size_t i = 0; i < n; ++i) {
         std::byte* body = wire::write_header(p + i * 16, dest, 7, 8);
         const std::uint64_t v = first + i;
         std::memcpy(body, &v, 8);
     }
-    r.p.commit(n * 16);
+    producer.commit(n * 16);
+    return true;
+}
+
+void send(rank_side& r, std::uint32_t dest, std::uint64_t first, std::size_t n) {
+    REQUIRE(try_send(r.p, dest, first, n));
 }
 
 // The same, sealed as a rank with BUDDY_CHECKSUM=1 seals it: a trailer after the records.
@@ -63,12 +70,13 @@ void send_sealed(rank_side& r, std::uint32_t dest, std::uint64_t first, std::siz
     r.p.commit(n * 16 + 8);
 }
 
-// Drains a rank's inbound ring: every chunk must be a valid batch for it.
-std::vector<std::uint64_t> receive(rank_side& r, std::uint32_t rank, std::uint32_t ranks,
-                                   std::uint64_t job = job_id, bool sealed = false) {
+// Drains a rank's inbound ring (`consumer`, host or RMA): every chunk must be a valid batch for it.
+template <class Consumer>
+std::vector<std::uint64_t> receive_from(Consumer& consumer, std::uint32_t rank, std::uint32_t ranks,
+                                        std::uint64_t job = job_id, bool sealed = false) {
     std::vector<std::uint64_t> got;
     wire::batch_limits lim{job, ranks, 0, wire::max_payload_bytes, rank};
-    for (auto c = r.c.front(); c.data() != nullptr; c = r.c.front()) {
+    for (auto c = consumer.front(); c.data() != nullptr; c = consumer.front()) {
         const wire::parse_result res = wire::for_each_checked_record(
             c, lim, [&](const wire::record_header&, const std::byte* payload, std::size_t bytes) {
                 REQUIRE(bytes == 8);
@@ -78,9 +86,14 @@ std::vector<std::uint64_t> receive(rank_side& r, std::uint32_t rank, std::uint32
             });
         REQUIRE_MESSAGE(res, wire::describe(res));
         CHECK(((res.header.flags & wire::batch_flag_checksum) != 0) == sealed);
-        r.c.pop();
+        consumer.pop();
     }
     return got;
+}
+
+std::vector<std::uint64_t> receive(rank_side& r, std::uint32_t rank, std::uint32_t ranks,
+                                   std::uint64_t job = job_id, bool sealed = false) {
+    return receive_from(r.c, rank, ranks, job, sealed);
 }
 
 std::shared_ptr<router::job_table> table_for(std::vector<std::uint32_t> rank_to_router, std::uint32_t self,
@@ -140,6 +153,76 @@ TEST_CASE("ring to ring: every record reaches its rank once, in order, as batche
     }
     CHECK(f.counters().records_local == next[0] + next[1] + next[2]);
     CHECK_FALSE(health->failed.load());
+}
+
+// Placement dpu on the router's side: a rank whose rings are over RMA (its
+// own worker, staging and inbound copies here in the process, UCX between)
+// next to a host rank, in one job: the same pass serves both kinds.
+TEST_CASE("a rank over RMA next to a host rank: records both ways, in order, with credit coming back") {
+    namespace tp = buddy::transport;
+    router::forwarder f(0, "test router");
+    rank_side host;  // rank 0
+    // Rank 1's side, as dpu_backend makes it.
+    tp::worker w("rank 1", 0, tp::worker_features::am_and_rma);
+    heap_ring out, in;
+    tp::memory_region ro(w, out.mem, ring::ring_bytes(cap)), ri(w, in.mem, ring::ring_bytes(cap));
+    const buddy::control::rma_thread_rings theirs = f.offer_rma_rings(job_id, 1, cap);
+    tp::endpoint ep(w, theirs.worker, "test router", tp::endpoint::failure_detection::by_transport);
+    // Deep enough never to wait for a slot: over tcp an operation may complete
+    // only when its target progresses, and the target (the forwarder) runs on
+    // this same thread, between our calls.
+    tp::rma_channel ch(w, ep, 4096, 30);
+    tp::remote_ring their_out(ep, tp::rma_ring_side::from_bytes(theirs.outbound), ring::ring_bytes(cap));
+    tp::remote_ring their_in(ep, tp::rma_ring_side::from_bytes(theirs.inbound), ring::ring_bytes(cap));
+    f.connect_rma_rings(job_id, 1,
+                        {w.address(), tp::rma_ring_side::of(ro).to_bytes(), tp::rma_ring_side::of(ri).to_bytes()},
+                        "rank 1", 1024, 30);
+    tp::rma_producer p(out.mem, tp::rma_publish(ch, their_out, out.mem));
+    tp::rma_consumer c(in.mem, tp::rma_release(ch, their_in, in.mem));
+    auto health = std::make_shared<router::job_health>();
+    f.add_job(router::job_settings{job_id, 2, 256, 4, 1024}, table_for({0, 0}, 0, {&f}), health,
+              {{0, host.out.mem, host.in.mem}, {1, nullptr, nullptr, true}});
+
+    // More than a ring's worth each way (64 KiB rings, 16-byte records), so
+    // both rings wrap and only returned credit lets the senders go on.
+    constexpr std::uint64_t per_dest = 12000, chunk = 40;
+    std::uint64_t sent_by_1[2] = {0, 0}, sent_by_0 = 0;
+    std::vector<std::uint64_t> got0, got1;
+    auto pass = [&] {
+        f.step();
+        ch.progress();
+        for (auto v : receive(host, 0, 2)) got0.push_back(v);
+        for (auto v : receive_from(c, 1, 2)) got1.push_back(v);
+    };
+    const bool done = step_until(
+        [&] {
+            for (std::uint32_t d = 0; d < 2; ++d)
+                if (sent_by_1[d] < per_dest && try_send(p, d, 1000000 * (d + 1) + sent_by_1[d], chunk))
+                    sent_by_1[d] += chunk;
+            if (sent_by_0 < per_dest && try_send(host.p, 1, sent_by_0, chunk)) sent_by_0 += chunk;
+            pass();
+        },
+        [&] { return got0.size() == per_dest && got1.size() == 2 * per_dest; });
+    REQUIRE_MESSAGE(done, "rank 0 got " << got0.size() << ", rank 1 got " << got1.size() << " (stalls "
+                                        << ch.stalls() << ", channel " << ch.error() << ")");
+    CHECK_FALSE(ch.failed());
+    // In order per (source, destination): rank 0 gets rank 1's records;
+    // rank 1 gets its own and rank 0's, interleaved by chunk.
+    for (std::uint64_t i = 0; i < per_dest; ++i) CHECK(got0[i] == 1000000 + i);
+    std::uint64_t own = 0, from0 = 0;
+    for (std::uint64_t v : got1) {
+        if (v >= 2000000) CHECK(v == 2000000 + own++);
+        else CHECK(v == from0++);
+    }
+    CHECK(own == per_dest);
+    CHECK(from0 == per_dest);
+    CHECK(f.counters().records_local == 3 * per_dest);
+    CHECK_FALSE(health->failed.load());
+    // Our last operations (credit) complete before our worker goes: over tcp
+    // the forwarder must progress for that, so no ch.flush() here.
+    REQUIRE(step_until([&] { pass(); }, [&] { return ch.in_flight() == 0; }));
+    f.remove_rank(job_id, 1);
+    f.drop_rma_rings(job_id, 1);
 }
 
 TEST_CASE("router to router over UCX, and a malformed batch is dropped with a counter") {

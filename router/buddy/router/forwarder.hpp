@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,8 +35,10 @@
 #include "buddy/stats.hpp"
 #include "buddy/engine/route.hpp"
 #include "buddy/ring/spsc_ring.hpp"
+#include "buddy/router/rma_rank_rings.hpp"
 #include "buddy/transport/active_message.hpp"
 #include "buddy/transport/endpoint.hpp"
+#include "buddy/transport/rma_ring.hpp"
 #include "buddy/transport/worker.hpp"
 #include "buddy/wire/batch.hpp"
 
@@ -110,6 +113,9 @@ public:
         std::uint32_t rank;
         void* outbound;  ///< initialised ring memory; this thread is its consumer
         void* inbound;   ///< initialised ring memory; this thread is its producer
+        /// Placement dpu: the rings are this thread's rings over RMA for the
+        /// rank (offer_rma_rings, connect_rma_rings); outbound and inbound unused.
+        bool rma = false;
     };
     /// `scheme` picks the next hop of records for ranks of other routers
     /// (engine::route); records that reach a router which does not serve their
@@ -122,6 +128,18 @@ public:
     /// Forgets a job: closes its endpoints, drops its queued batches.
     void remove_job(std::uint64_t job);
     bool has_job(std::uint64_t job) const { return jobs_.count(job) != 0; }
+
+    // ---- placement dpu: a rank's rings over RMA (only on this thread) ----
+    /// Makes `rank` of `job`'s two rings here, registered with this thread's
+    /// RMA worker (made with worker_features::am_and_rma on the first such
+    /// rank: host jobs never pay for it, and the batch worker keeps its
+    /// transports), and returns this side for the hello reply.
+    control::rma_thread_rings offer_rma_rings(std::uint64_t job, std::uint32_t rank, std::size_t capacity);
+    /// Reaches the rank with the sides its `attached` carried.  Throws naming what is wrong.
+    void connect_rma_rings(std::uint64_t job, std::uint32_t rank, const control::rma_thread_rings& theirs,
+                           const std::string& rank_name, std::size_t depth, double stall_timeout_s);
+    /// Forgets them (after remove_rank or before add_job): closes the endpoint, frees the memory.
+    void drop_rma_rings(std::uint64_t job, std::uint32_t rank);
 
     /// One pass over everything this thread serves.  Returns true if anything
     /// moved.  After a pass that moved nothing, partial batches and inbound
@@ -147,17 +165,38 @@ public:
 private:
     struct job_state;
 
-    struct local_rank {
+    /// A rank served here, whatever carries its rings.
+    struct rank_slot {
         job_state* job = nullptr;
         std::uint32_t rank = 0;
-        ring::consumer out;
-        ring::producer in;
+        bool rma = false;                   ///< a basic_local_rank over RMA (rma_rank), else host_rank
         std::span<const std::byte> chunk;   ///< outbound chunk being forwarded (data() null: none)
         std::size_t offset = 0;             ///< how far into it
         std::byte* in_begin = nullptr;      ///< reserved inbound chunk (batch header goes here)
         wire::window win;                   ///< its record area
         bool broken = false;                ///< stopped after bad data
     };
+    /// The rings' types are fixed per slot at compile time: the pass loop and
+    /// the per-record path are templates with one instantiation per kind, so
+    /// no record pays a branch on the placement (only make_room, per chunk).
+    template <class Out, class In>
+    struct basic_local_rank : rank_slot {
+        Out out;  ///< this thread consumes the rank's outbound ring
+        In in;    ///< and produces its inbound ring
+    };
+    using host_rank = basic_local_rank<ring::consumer, ring::producer>;
+    struct rma_rank : basic_local_rank<transport::rma_consumer, transport::rma_producer> {
+        const transport::rma_channel* channel = nullptr;  ///< what publish and release issue on
+    };
+    /// Whether an inbound chunk may be published now.  Host: always.  RMA: only
+    /// with room in the channel's window (a publish is up to 3 operations,
+    /// credit 1 more), so the thread never waits inside the channel for a rank
+    /// that is slow to complete operations: the chunk waits, as for a full ring.
+    static bool can_publish(const host_rank&) noexcept { return true; }
+    static bool can_publish(const rma_rank& s) noexcept {
+        return s.channel->in_flight() + rma_publish_margin <= s.channel->depth();
+    }
+    static constexpr std::size_t rma_publish_margin = 16;
 
     struct link {
         forwarder* self;
@@ -172,7 +211,7 @@ private:
         std::shared_ptr<job_health> health;
         std::vector<wire::window*> window_of;    ///< per destination rank: where its records go
         std::vector<std::int32_t> hop_of;        ///< per destination: next-hop router (engine::route), -1 if served here
-        std::vector<local_rank*> local_of;       ///< per destination: its rings here, or null
+        std::vector<rank_slot*> local_of;        ///< per destination: its rings here, or null
         std::unique_ptr<engine::aggregator> agg; ///< one hop per router of the job
         std::vector<std::optional<transport::endpoint>> peers;
         std::size_t inbound_target = 0;          ///< record bytes per inbound chunk
@@ -200,12 +239,21 @@ private:
     };
 
     // Forwards records of the slot's outbound ring; false if it stopped on a full target.
-    bool forward(local_rank& s, bool& moved);
-    bool forward_chunk(local_rank& s);
-    bool open_sealed_chunk(local_rank& s);
+    template <class Slot>
+    bool forward(Slot& s, bool& moved);
+    bool forward_chunk(rank_slot& s);
+    template <class Slot>
+    bool open_sealed_chunk(Slot& s);
     bool make_room(job_state& j, std::uint32_t dest, std::size_t bytes);
-    bool make_room_local(local_rank& s, std::size_t bytes);
-    void commit_inbound(local_rank& s);
+    template <class Slot>
+    bool make_room_local(Slot& s, std::size_t bytes);
+    template <class Slot>
+    void commit_inbound(Slot& s);
+    template <class Slot>
+    void forward_all(std::vector<std::unique_ptr<Slot>>& slots, bool& moved);
+    template <class Slot>
+    void flush_inbound(std::vector<std::unique_ptr<Slot>>& slots);
+    bool progress_rma();
     bool receive();
     bool distribute(arrived& a);
     const std::uint8_t* via_here(job_state& j, std::uint32_t source);
@@ -224,8 +272,13 @@ private:
     transport::worker worker_;
     engine::batch_pool receive_pool_;
     transport::batch_receiver receiver_;
+    /// Placement dpu only (made on the first dpu rank): the worker that
+    /// carries rings over RMA, and each dpu rank's rings here.
+    std::optional<transport::worker> rma_worker_;
+    std::map<std::pair<std::uint64_t, std::uint32_t>, std::unique_ptr<rma_rank_rings>> rma_links_;
     std::unordered_map<std::uint64_t, std::unique_ptr<job_state>> jobs_;
-    std::vector<std::unique_ptr<local_rank>> slots_;
+    std::vector<std::unique_ptr<host_rank>> slots_;
+    std::vector<std::unique_ptr<rma_rank>> rma_slots_;  ///< served by the same templated loop
     std::deque<arrived> arrived_;
     router_counters totals_;  ///< every job's counters summed (jobs come and go)
 };

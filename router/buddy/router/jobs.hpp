@@ -33,6 +33,9 @@ struct rank_session {
     std::uint64_t job = 0;
     std::uint32_t rank = 0;
     std::uint32_t pid = 0;  ///< the rank's process (from its hello)
+    /// Placement dpu (hello_flag_rma): its rings are over RMA, one pair per
+    /// router thread, held by the threads (forwarder::offer_rma_rings); no segments.
+    bool rma = false;
     rank_segments rings;
 };
 
@@ -79,7 +82,9 @@ public:
 
 private:
     void on_hello(rank_session& s, control::reader& r);
-    void on_attached(rank_session& s);
+    void on_attached(rank_session& s, control::reader& r);
+    /// Placement dpu: every thread forgets the session's rings over RMA.
+    void drop_rma_rings(rank_session& s);
     void on_table(rank_session& s, control::reader& r);
     void on_stats(rank_session& s, control::reader& r);
     void on_detach(rank_session& s);

@@ -45,15 +45,35 @@ std::vector<std::byte> table_message(const table_body& t);
 /// router checks it against the job it serves.
 std::string read_table(reader& r, table_body& out);
 
+/// Placement dpu: one side's rings over RMA for one router thread (lane).
+/// The router sends its own in the hello reply, the rank its own in
+/// `attached`; the two sides of a ring are its two copies.
+struct rma_thread_rings {
+    address_blob worker;    ///< UCX worker address (worker_features::am_and_rma) serving these rings
+    address_blob outbound;  ///< transport::rma_ring_side bytes of this side's copy of the outbound ring
+    address_blob inbound;   ///< ... of its copy of the inbound ring
+};
+
+/// u32 count, u32 0, then per thread three blobs (worker, outbound, inbound).
+void put_rma_rings(writer& w, std::span<const rma_thread_rings> threads);
+/// Reads what put_rma_rings wrote: exactly `threads` entries, none of their
+/// blobs empty, nothing after them.  Empty when accepted.  The sides' own
+/// format is checked where they are used (transport::rma_ring_side::from_bytes).
+std::string read_rma_rings(reader& r, std::uint32_t threads, std::vector<rma_thread_rings>& out);
+
 struct hello_reply_body {
     hello_reply head{};
     std::vector<address_blob> addresses;  ///< head.threads of them
+    std::vector<rma_thread_rings> rma;    ///< head.threads of them with hello_reply_flag_rma, else none
 };
 
-/// The whole hello reply message.
-std::vector<std::byte> hello_reply_message(const hello_reply& head, std::span<const std::span<const std::byte>> addresses);
+/// The whole hello reply message; non-empty `rma` (one per address) sets
+/// hello_reply_flag_rma and follows the addresses.
+std::vector<std::byte> hello_reply_message(const hello_reply& head, std::span<const std::span<const std::byte>> addresses,
+                                           std::span<const rma_thread_rings> rma = {});
 /// Reads a hello reply body; empty when accepted (at least one thread, one
-/// address per thread, NUL-terminated names).
+/// address per thread, NUL-terminated names, known flags, the rings over RMA
+/// when flagged, nothing after them).
 std::string read_hello_reply(reader& r, hello_reply_body& out);
 
 struct stats_link {

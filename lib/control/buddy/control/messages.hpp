@@ -20,6 +20,13 @@
 //                                                    one UCX worker address per thread}
 //   (opens and checks both segments)
 //   attached                      --->  unlinks the names (the mappings stay)
+//
+// Placement dpu (hello_flag_rma, over TCP) replaces the segments by rings over
+// RMA: the reply carries, per router thread, the worker address serving them
+// and the router's sides (its copy of the outbound ring, its staging copy of
+// the inbound ring); the rank registers its own (outbound staging, inbound
+// ring), connects, and its `attached` carries its worker address and sides;
+// the router connects back before attached_reply.
 //                                 <---  attached_reply
 //   (ranks allgather router addresses with MPI; the first rank of each router:)
 //   table {job, rank->router, routers' addresses} ---> starts routing the job
@@ -47,7 +54,7 @@
 namespace buddy::control {
 
 inline constexpr std::uint32_t magic = 0x4C544442;  // "BDTL" read little-endian
-inline constexpr std::uint16_t version = 6;  // 2: names of 128 bytes (they carry the host name); 3: hello flags; 4: table carries the route; 5: hello carries the job secret; 6: stats reply carries hardware counters per thread
+inline constexpr std::uint16_t version = 7;  // 2: names of 128 bytes (they carry the host name); 3: hello flags; 4: table carries the route; 5: hello carries the job secret; 6: stats reply carries hardware counters per thread; 7: rings over RMA (hello flag, reply flags and sides, attached carries the rank's sides)
 /// Largest message either side accepts (tables of big jobs fit comfortably).
 inline constexpr std::size_t max_message_bytes = 1u << 20;
 /// Fixed size of segment and node names in messages (NUL-padded): a host name
@@ -100,6 +107,11 @@ struct hello {
 static_assert(sizeof(hello) == 64 + secret_bytes);
 /// The job seals batches and ring chunks with a CRC-32C (BUDDY_CHECKSUM).
 inline constexpr std::uint32_t hello_flag_checksum = 1;
+/// Placement dpu: the rank cannot map the router's memory; its rings travel
+/// over UCX RMA.  The reply then carries the router's ring sides
+/// (hello_reply_flag_rma) and the rank's `attached` carries its own
+/// (bodies.hpp, rma_thread_rings).
+inline constexpr std::uint32_t hello_flag_rma = 2;
 
 struct hello_reply {
     std::uint64_t instance;  ///< random id of this router process (tells routers apart)
@@ -108,8 +120,15 @@ struct hello_reply {
     char out_segment[name_bytes];  ///< the rank's outbound rings, `threads` of them
     char in_segment[name_bytes];   ///< the rank's inbound rings, `threads` of them
     char node[name_bytes];         ///< host name of the router
-    // followed by `threads` blobs (u32 length + bytes, padded to 8): UCX worker addresses
+    std::uint32_t flags;           ///< hello_reply_flag_*; other bits must be 0
+    std::uint32_t reserved;        ///< 0
+    // followed by `threads` blobs (u32 length + bytes, padded to 8): UCX worker
+    // addresses; with hello_reply_flag_rma, then the router's rings over RMA
+    // (bodies.hpp: put_rma_rings), one entry per thread.
 };
+/// Rings over RMA follow the addresses (the answer to hello_flag_rma); the
+/// segment names are then empty.
+inline constexpr std::uint32_t hello_reply_flag_rma = 1;
 
 struct table {
     std::uint64_t job;

@@ -24,8 +24,10 @@
 #     records by hops exactly as mesh2d implies (tests/integration/expect_hops.py);
 #  6. placement dpu on 2 hosts x 2 ranks: each host has an emulated DPU
 #     (scripts/cluster up --dpu: its own namespaces, reached over a veth pair)
-#     running buddy-router --listen; histogram verified, each router serving
-#     its host's 2 ranks.
+#     running buddy-router --listen; histogram, index_gather and quicksilver
+#     verified at 2 hosts x 2 ranks (each router serving its host's 2 ranks)
+#     and at 1 host x 2 ranks, and two histogram jobs at once through the
+#     same DPU routers.
 # Without root (no namespaces) it prints one skip line and exits 77.
 source "$(dirname "$0")/lib.sh"
 
@@ -196,7 +198,7 @@ grep -q "buddy-router (pid $victim) on node h2" "$OUT/k.err" ||
     fail "router of h2 killed: no error naming it and its host: $(grep -m3 fatal "$OUT/k.err")"
 for h in h1 h2 h3; do
     left=$(ip netns pids "$BUDDY_CLUSTER-$h" 2>/dev/null | while read -r p; do
-        [[ $(cat "/proc/$p/comm" 2>/dev/null) == histogram ]] && echo "$p"; done)
+        if [[ $(cat "/proc/$p/comm" 2>/dev/null) == histogram ]]; then echo "$p"; fi; done)
     [[ -z $left ]] || fail "router of h2 killed: ranks still running on $h: $left"
 done
 echo "ok: router of h2 (pid $victim) killed: the job ended on every host after $elapsed s: $(grep -m1 fatal "$OUT/k.err")"
@@ -236,13 +238,38 @@ for i in 1 2; do
     grep -q "listening on tcp://10.213.$i.2:7000, " "$OUT/dpu-router-$i.log" ||
         fail "the router on d$i did not start: $(cat "$OUT/dpu-router-$i.log")"
 done
-out=$(timeout --kill-after=5 90 "$CLUSTER" run -- mpirun -n 4 --host h1:2,h2:2 --map-by node --bind-to none \
-      -x BUDDY_PLACEMENT=dpu -x BUDDY_DPU_MAP="$OUT/dpu.map" "$HIST" --updates 100000 --json 2>"$OUT/err") ||
-    fail "histogram dpu on 2 hosts x 2 ranks: exit $?: $(tail -n 20 "$OUT/err")"
-expect_verified "$(last_line "$out")" "histogram dpu on 2 hosts x 2 ranks (a router on each host's emulated DPU)"
-[[ $(json_field "$(last_line "$out")" placement) == dpu ]] || fail "histogram dpu: placement is not dpu"
+# on_dpus SECONDS HOSTS NAME APP ARGS...: APP under placement dpu on HOSTS
+# (mpirun's --host list), its result line verified.
+on_dpus() {
+    local limit=$1 hosts=$2 what=$3 n out
+    shift 3
+    n=$(( $(tr ',' '\n' <<<"$hosts" | cut -d: -f2 | paste -sd+) ))
+    out=$(timeout --kill-after=5 "$limit" "$CLUSTER" run -- mpirun -n "$n" --host "$hosts" --map-by node --bind-to none \
+          -x BUDDY_PLACEMENT=dpu -x BUDDY_DPU_MAP="$OUT/dpu.map" "$@" --json 2>"$OUT/err") ||
+        fail "$what: exit $?: $(tail -n 20 "$OUT/err")"
+    expect_verified "$(last_line "$out")" "$what"
+    [[ $(json_field "$(last_line "$out")" placement) == dpu ]] || fail "$what: placement is not dpu"
+}
+on_dpus 90 h1:2,h2:2 "histogram dpu on 2 hosts x 2 ranks (a router on each host's emulated DPU)" "$HIST" --updates 100000
 for i in 1 2; do
     grep -q "routing, 2 local ranks, 2 routers in the job" "$OUT/dpu-router-$i.log" ||
         fail "the router on d$i did not route the job's 2 ranks of h$i: $(cat "$OUT/dpu-router-$i.log")"
 done
+on_dpus 90 h1:2,h2:2 "index_gather dpu on 2 hosts x 2 ranks" "$APPS/index_gather" --table 65536 --requests 50000
+on_dpus 120 h1:2,h2:2 "quicksilver dpu on 2 hosts x 2 ranks" "$APPS/quicksilver" --nx 12 --ny 12 --nz 12 --particles 3000
+for app in histogram index_gather quicksilver; do
+    case $app in
+        histogram) args=(--updates 100000) ;;
+        index_gather) args=(--table 65536 --requests 50000) ;;
+        quicksilver) args=(--nx 12 --ny 12 --nz 12 --particles 3000) ;;
+    esac
+    on_dpus 120 h1:2 "$app dpu on 1 host x 2 ranks" "$APPS/$app" "${args[@]}"
+done
+# Two jobs at once through the same two DPU routers.
+( on_dpus 120 h1:2,h2:2 "histogram dpu, job A of two sharing the DPU routers" "$HIST" --updates 200000 --seed 1 ) &
+shared_a=$!
+( on_dpus 120 h1:2,h2:2 "histogram dpu, job B of two sharing the DPU routers" "$HIST" --updates 200000 --seed 2 ) &
+shared_b=$!
+wait "$shared_a" || fail "job A of two sharing the DPU routers failed"
+wait "$shared_b" || fail "job B of two sharing the DPU routers failed"
 echo "ok: cluster"

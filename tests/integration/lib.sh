@@ -85,3 +85,17 @@ start_service_router() {
     done
     fail "router did not create $sock: $(cat "$log")"
 }
+
+# wait_tcp_listening LOG: waits (10 s at most) until the router RPID has
+# written "listening on tcp://ADDR:PORT" to LOG, and sets ADDR to that address;
+# fails at once if the router exits first.
+wait_tcp_listening() {
+    local log=$1
+    for _ in $(seq 100); do
+        ADDR=$(grep -o 'listening on tcp://[0-9.]*:[0-9]*' "$log" | head -1 | cut -d' ' -f3) || true
+        [[ -n $ADDR ]] && return 0
+        kill -0 "$RPID" 2>/dev/null || fail "the router exited at start: $(cat "$log")"
+        sleep 0.1
+    done
+    fail "the router did not say where it listens within 10 s: $(cat "$log")"
+}

@@ -31,13 +31,7 @@ start_router() {
         'mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /dev/shm && exec "$0" --listen tcp://127.0.0.1:0 --verbose' \
         "$ROUTER" >"$log" 2>&1 &
     RPID=$!
-    for _ in $(seq 100); do
-        ADDR=$(grep -o 'listening on tcp://[0-9.]*:[0-9]*' "$log" | head -1 | cut -d' ' -f3) || true
-        [[ -n $ADDR ]] && return 0
-        kill -0 "$RPID" 2>/dev/null || fail "the router exited at start: $(cat "$log")"
-        sleep 0.1
-    done
-    fail "the router did not say where it listens within 10 s: $(cat "$log")"
+    wait_tcp_listening "$log"
 }
 
 start_router "$WORK/router.log"

@@ -43,17 +43,11 @@ expect_runs() {
 
 # start_router LOG: a TCP router on a port of its choosing; sets ADDR, RPID.
 start_router() {
-    local log=$1 i
+    local log=$1
     "$ROUTER" --listen tcp://127.0.0.1:0 --verbose >"$log" 2>&1 &
     RPID=$!
     PIDS+=("$RPID")
-    for i in $(seq 100); do
-        ADDR=$(grep -o 'listening on tcp://[0-9.]*:[0-9]*' "$log" | head -1 | cut -d' ' -f3) || true
-        [[ -n $ADDR ]] && return 0
-        kill -0 "$RPID" 2>/dev/null || fail "the router exited at start: $(cat "$log")"
-        sleep 0.1
-    done
-    fail "the router did not say where it listens within 10 s: $(cat "$log")"
+    wait_tcp_listening "$log"
 }
 
 # ---------------------------------------------------------------- --listen

@@ -3,7 +3,7 @@
 # placements"): histogram's rate and the rank-side async() cost under inproc,
 # host and dpu, interleaved (inproc, host, dpu, inproc, ...), medians with
 # min-max.  dpu runs against an emulated DPU: a buddy-router --listen on
-# loopback in its own mount namespace (own /tmp and /dev/shm, so nothing but
+# loopback in its own mount namespace (own /dev/shm, so nothing but
 # TCP and UCX RMA reach it) and the ranks' UCX over tcp only, as on a DPU
 # without RDMA hardware.  Needs root (unshare --mount).
 #   BUILD_DIR=build perf/placements.sh [updates=2000000] [repeats=5]
@@ -19,7 +19,7 @@ unshare --mount --propagation private true 2>/dev/null ||
 
 log="$PERF_SOCKET_DIR/dpu-router.log"
 unshare --mount --propagation private sh -c \
-    'mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /dev/shm && exec "$0" --listen tcp://127.0.0.1:0 --verbose' \
+    'mount -t tmpfs tmpfs /dev/shm && exec "$0" --listen tcp://127.0.0.1:0 --verbose' \
     "$BUILD_DIR/router/buddy-router" >"$log" 2>&1 &
 router=$!
 trap 'kill "$router" 2>/dev/null; rm -rf "$PERF_SOCKET_DIR"' EXIT

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Placement dpu's data path (issue 11, item 1): rings over RMA to a buddy-router
 # that shares no memory with the ranks.  The router runs as a TCP service in
-# its own mount namespace with its own /tmp and /dev/shm, and the ranks use
+# its own mount namespace with its own /dev/shm, and the ranks use
 # UCX over tcp only (UCX_TLS=tcp on lo), so nothing but the TCP control
 # channel and UCX RMA connects them.  Verified: histogram, index_gather and
 # quicksilver at 2 ranks; two jobs sharing the router at once; the router
@@ -20,22 +20,23 @@ cleanup() {
 trap cleanup EXIT
 
 unshare --mount --propagation private true 2>/dev/null ||
-    { echo "skip: test_dpu needs 'unshare --mount' (root) to give the router its own /tmp and /dev/shm"; exit 77; }
+    { echo "skip: test_dpu needs 'unshare --mount' (root) to give the router its own /dev/shm"; exit 77; }
 
-# start_router LOG: the router in its own mount namespace (private /tmp and
-# /dev/shm: no segment the ranks could map); sets ADDR and RPID (the router
-# itself: unshare and sh exec into it).
+# start_router LOG: the router in its own mount namespace (a private
+# /dev/shm: no segment the ranks could map; /tmp stays shared, since a router
+# with --listen makes no socket there and the build tree may live under /tmp);
+# sets ADDR and RPID (the router itself: unshare and sh exec into it).
 start_router() {
     local log=$1
     unshare --mount --propagation private sh -c \
-        'mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /dev/shm && exec "$0" --listen tcp://127.0.0.1:0 --verbose' \
+        'mount -t tmpfs tmpfs /dev/shm && exec "$0" --listen tcp://127.0.0.1:0 --verbose' \
         "$ROUTER" >"$log" 2>&1 &
     RPID=$!
     wait_tcp_listening "$log"
 }
 
 start_router "$WORK/router.log"
-echo "router: $ADDR (pid $RPID, own /tmp and /dev/shm)"
+echo "router: $ADDR (pid $RPID, own /dev/shm)"
 printf '%s %s\n' "$HOST" "${ADDR#tcp://}" >"$WORK/dpu.map"
 # Nothing but tcp for UCX (the ranks' rings and MPI's own UCX use, if any).
 export UCX_TLS=tcp UCX_NET_DEVICES=lo BUDDY_PLACEMENT=dpu BUDDY_DPU_MAP=$WORK/dpu.map BUDDY_TIMEOUT=20

@@ -109,7 +109,7 @@ struct side {
         ep = tp::endpoint(w, peer_address, producer_side ? "the consumer process" : "the producer process",
                           o.tls == "tcp" ? tp::endpoint::failure_detection::by_transport
                                          : tp::endpoint::failure_detection::by_caller);
-        channel = std::make_unique<tp::rma_channel>(w, ep, o.depth);
+        channel = std::make_unique<tp::rma_channel>(w, ep, tp::carrier_for(ep), o.depth);
         peer = std::make_unique<tp::remote_ring>(ep, peer_side, ring::ring_bytes(o.ring_bytes));
     }
     ~side() { ::operator delete(block, std::align_val_t{64}); }

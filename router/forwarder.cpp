@@ -110,17 +110,21 @@ void forwarder::remove_rank(std::uint64_t job, std::uint32_t rank) {
 }
 
 control::rma_thread_rings forwarder::offer_rma_rings(std::uint64_t job, std::uint32_t rank, std::size_t capacity) {
-    if (!rma_worker_) rma_worker_.emplace(name_ + " rma", 0, transport::worker_features::am_and_rma);
+    if (!rma_worker_) {
+        rma_worker_.emplace(name_ + " rma", 0, transport::worker_features::am_and_rma);
+        rma_writes_.emplace(*rma_worker_);
+    }
     auto& rings = rma_links_[{job, rank}];
-    rings = std::make_unique<rma_rank_rings>(*rma_worker_, capacity);
+    rings = std::make_unique<rma_rank_rings>(*rma_worker_, *rma_writes_, capacity);
     return rings->offer();
 }
 
-void forwarder::connect_rma_rings(std::uint64_t job, std::uint32_t rank, const control::rma_thread_rings& theirs,
+transport::carrier forwarder::connect_rma_rings(std::uint64_t job, std::uint32_t rank, const control::rma_thread_rings& theirs,
                                   const std::string& rank_name, std::size_t depth, double stall_timeout_s) {
     const auto it = rma_links_.find({job, rank});
     if (it == rma_links_.end()) throw std::logic_error("connect_rma_rings: no rings offered for " + rank_name);
     it->second->connect(theirs, rank_name, depth, stall_timeout_s);
+    return it->second->how();
 }
 
 void forwarder::drop_rma_rings(std::uint64_t job, std::uint32_t rank) {
@@ -532,6 +536,8 @@ void forwarder::forward_all(std::vector<std::unique_ptr<Slot>>& slots, bool& mov
 // retires its completed operations.
 bool forwarder::progress_rma() {
     bool moved = rma_worker_->progress();
+    if (rma_writes_->refused() != refusals_reported_) [[unlikely]]
+        report_refused_writes();
     for (auto& [key, rings] : rma_links_) {
         moved |= rings->progress();
         if (rings->failed()) [[unlikely]] {
@@ -546,6 +552,18 @@ bool forwarder::progress_rma() {
         }
     }
     return moved;
+}
+
+void forwarder::report_refused_writes() {
+    // Logged at 1, 2, 4, 8 ... refusals: visible, and bounded however many arrive.
+    const std::uint64_t n = rma_writes_->refused();
+    if ((n & (n - 1)) == 0)
+        std::fprintf(stderr,
+                     "buddy-router %s: refused %llu remote write%s that fell outside every ring of this thread "
+                     "(first: %s); none was applied\n",
+                     name_.c_str(), static_cast<unsigned long long>(n), n == 1 ? "" : "s",
+                     rma_writes_->first_refusal().c_str());
+    refusals_reported_ = n;
 }
 
 void forwarder::flush_all() {

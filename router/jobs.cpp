@@ -138,13 +138,18 @@ void job_registry::on_attached(rank_session& s, ctl::reader& r) {
             return reply_error(s, ctl::type::attached_reply, "malformed attached: " + bad);
         const std::size_t depth = 1024;  // RMA operations in flight per rank and thread (about 3 per chunk)
         const std::string name = "rank " + std::to_string(s.rank) + " of job " + hex_id(s.job) + " at " + s.channel->peer();
+        transport::carrier how = transport::carrier::messages;
         try {
             for (std::size_t th = 0; th < threads_.size(); ++th)
-                threads_[th]->call([&](forwarder& f) { f.connect_rma_rings(s.job, s.rank, theirs[th], name, depth, 30.0); });
+                threads_[th]->call(
+                    [&](forwarder& f) { how = f.connect_rma_rings(s.job, s.rank, theirs[th], name, depth, 30.0); });
         } catch (const std::exception& e) {
             return reply_error(s, ctl::type::attached_reply,
                                std::string("buddy-router cannot reach the rank's rings over RMA: ") + e.what());
         }
+        if (verbose_)
+            log("job %s: rank %s", hex_id(s.job),
+                std::to_string(s.rank) + ": rings over RMA, the router's writes carried by " + transport::to_string(how));
     }
     // Both sides have mapped the rings: the names can go now, so nothing is
     // left behind whoever dies later.

@@ -9,8 +9,8 @@
 
 namespace buddy::router {
 
-rma_rank_rings::rma_rank_rings(transport::worker& w, std::size_t capacity)
-    : w_(w), ring_bytes_(ring::ring_bytes(capacity)) {
+rma_rank_rings::rma_rank_rings(transport::worker& w, transport::write_target& writes, std::size_t capacity)
+    : w_(w), writes_(writes), ring_bytes_(ring::ring_bytes(capacity)) {
     // One anonymous mapping for both copies: page-aligned (init_ring needs 64
     // bytes), zeroed, and placed on first touch, which is this router thread
     // (the transport's writes land from its progress calls).
@@ -28,6 +28,8 @@ rma_rank_rings::rma_rank_rings(transport::worker& w, std::size_t capacity)
     try {
         out_region_ = transport::memory_region(w, out_, ring_bytes_);
         in_region_ = transport::memory_region(w, in_, ring_bytes_);
+        // The rank writes chunks and tail into out_, credit into in_'s head.
+        writes_.expose(memory_, 2 * offset);
     } catch (...) {
         ::munmap(memory_, 2 * offset);
         throw;
@@ -41,6 +43,8 @@ rma_rank_rings::~rma_rank_rings() {
     rank_in_.reset();
     channel_.reset();
     ep_.close(w_, 0.2);
+    // Before the unmapping: a late write from the rank is refused, not applied.
+    if (memory_ != nullptr) writes_.withdraw(memory_);
     out_region_ = transport::memory_region();
     in_region_ = transport::memory_region();
     if (memory_ != nullptr) ::munmap(memory_, 2 * ((ring_bytes_ + 4095) & ~std::size_t{4095}));
@@ -59,7 +63,7 @@ void rma_rank_rings::connect(const control::rma_thread_rings& rank, const std::s
     // by_transport: the rank is on another machine (or namespace); UCX then
     // reports a dead rank and its operations fail instead of waiting.
     ep_ = transport::endpoint(w_, rank.worker, rank_name, transport::endpoint::failure_detection::by_transport);
-    channel_ = std::make_unique<transport::rma_channel>(w_, ep_, depth, stall_timeout_s);
+    channel_ = std::make_unique<transport::rma_channel>(w_, ep_, transport::carrier_for(ep_), depth, stall_timeout_s);
     rank_out_.emplace(ep_, transport::rma_ring_side::from_bytes(rank.outbound), ring_bytes_);
     rank_in_.emplace(ep_, transport::rma_ring_side::from_bytes(rank.inbound), ring_bytes_);
 }

@@ -10,8 +10,9 @@
 // what is here is how the rings are made and reached:
 //   hello (hello_flag_rma)  ->  reply: per router thread its RMA worker and sides
 //   register our copies, connect, attached (our worker and sides)  ->  the router connects back
-// UCX 1.13 over tcp carries RMA in software: the target applies operations
-// when it progresses, so every poll progresses our worker (progress()).
+// Without RDMA hardware (UCX over tcp) the writes travel as messages that the
+// target applies when it progresses (transport::carrier, message_writes.hpp),
+// so every poll progresses our worker (progress()).
 #include "dpu_router.hpp"
 
 #include <sys/mman.h>
@@ -27,6 +28,7 @@
 #include "buddy/control/node_paths.hpp"
 #include "buddy/transport/endpoint.hpp"
 #include "buddy/transport/memory_region.hpp"
+#include "buddy/transport/message_writes.hpp"
 #include "buddy/transport/rma.hpp"
 #include "buddy/transport/rma_ring.hpp"
 #include "buddy/transport/worker.hpp"
@@ -73,6 +75,7 @@ public:
         for (auto& ep : endpoints_) ep->close(*worker_, 0.2);
         endpoints_.clear();
         regions_.clear();
+        writes_.reset();  // before the unmapping (and the worker)
         if (memory_ != nullptr) ::munmap(memory_, mapped_);
     }
 
@@ -90,6 +93,10 @@ public:
             memory_ = nullptr;
             throw std::system_error(errno, std::generic_category(), "mmap of the rings over RMA");
         }
+        // The router writes credit into our staging heads, chunks and tails
+        // into our inbound rings.
+        writes_.emplace(*worker_);
+        writes_->expose(memory_, mapped_);
         const double stall = rt.settings().timeout_seconds;
         std::vector<control::rma_thread_rings> mine(threads);
         for (std::uint32_t t = 0; t < threads; ++t) {
@@ -104,7 +111,8 @@ public:
             tp::endpoint& ep = *endpoints_.emplace_back(std::make_unique<tp::endpoint>(
                 *worker_, router.rma[t].worker, router.name + " thread " + std::to_string(t),
                 tp::endpoint::failure_detection::by_transport));
-            tp::rma_channel& ch = *channels_.emplace_back(std::make_unique<tp::rma_channel>(*worker_, ep, rma_depth, stall));
+            tp::rma_channel& ch = *channels_.emplace_back(
+                std::make_unique<tp::rma_channel>(*worker_, ep, tp::carrier_for(ep), rma_depth, stall));
             // Chunks go into the router's copy of the outbound ring; credit for
             // the inbound ring into its staging copy.
             const tp::remote_ring& their_out = *remote_.emplace_back(
@@ -144,6 +152,7 @@ public:
 
 private:
     std::optional<tp::worker> worker_;
+    std::optional<tp::write_target> writes_;  ///< after the worker: gone before it
     void* memory_ = nullptr;
     std::size_t mapped_ = 0, one_ = 0, stride_ = 0;
     std::vector<std::unique_ptr<tp::memory_region>> regions_;

@@ -1,5 +1,6 @@
 #include "buddy/transport/rma.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <thread>
@@ -14,13 +15,42 @@ std::string seconds(double s) {
 }
 }  // namespace
 
-rma_channel::rma_channel(worker& w, endpoint& ep, std::size_t depth, double stall_timeout_s)
-    : worker_(w), ep_(ep), stall_timeout_s_(stall_timeout_s) {
+const char* to_string(carrier c) noexcept { return c == carrier::rma ? "rma" : "messages"; }
+
+carrier carrier_for(const endpoint& ep) { return carrier_for_lanes(ep.describe()); }
+
+carrier carrier_for_lanes(std::string_view text) {
+    // Lines of ucp_ep_print_info look like
+    //   "lane[0]:  0:rc_mlx5/mlx5_0:1.0 md[0] -> md[0]/ib/sysdev[255] rma#0 rma_bw#0 amo#0 am am_bw#0"
+    // The transport is between "N:" and the first '/' after it.
+    bool rma = false, amo = false;
+    std::size_t at = 0;
+    while ((at = text.find("lane[", at)) != std::string_view::npos) {
+        const std::size_t end = std::min(text.find('\n', at), text.size());
+        const std::string_view line = text.substr(at, end - at);
+        at = end;
+        const std::size_t close = line.find("]:");
+        if (close == std::string_view::npos) continue;
+        const std::size_t colon = line.find(':', close + 2);
+        const std::size_t slash = line.find('/', colon);
+        if (colon == std::string_view::npos || slash == std::string_view::npos) continue;
+        const std::string_view tl = line.substr(colon + 1, slash - colon - 1);
+        const bool rdma = tl.starts_with("rc_") || tl.starts_with("dc_") || tl.starts_with("gga");
+        if (!rdma) continue;
+        rma |= line.find(" rma#") != std::string_view::npos;
+        amo |= line.find(" amo#") != std::string_view::npos;
+    }
+    return rma && amo ? carrier::rma : carrier::messages;
+}
+
+rma_channel::rma_channel(worker& w, endpoint& ep, carrier how, std::size_t depth, double stall_timeout_s)
+    : worker_(w), ep_(ep), carrier_(how), stall_timeout_s_(stall_timeout_s) {
     if (depth == 0) throw transport_error("rma_channel to " + ep.peer_name() + ": depth must be at least 1");
     // A power of two, so that a slot is an index & mask.
     const std::size_t slots = std::bit_ceil(depth);
     slots_.assign(slots, nullptr);
     operands_.assign(slots, 0);
+    headers_.assign(slots, write_header{});
     mask_ = slots - 1;
 }
 

@@ -37,6 +37,7 @@
 #include "buddy/ring/spsc_ring.hpp"
 #include "buddy/transport/endpoint.hpp"
 #include "buddy/transport/memory_region.hpp"
+#include "buddy/transport/message_writes.hpp"
 #include "buddy/transport/rma.hpp"
 #include "buddy/transport/rma_ring.hpp"
 #include "buddy/transport/worker.hpp"
@@ -132,12 +133,19 @@ struct transports {
     const char* name;
     const char* tls;
     tp::endpoint::failure_detection detection;
+    tp::carrier how;
 };
 // Shared memory: UCX 1.13 refuses shared-memory transports under its own
 // peer-failure detection, so waits there are bounded by their timeouts.
 // tcp: UCX reports a dead peer (the connection closes).
-const transports sm{"sm", "sm", tp::endpoint::failure_detection::by_caller};
-const transports tcp{"tcp", "tcp", tp::endpoint::failure_detection::by_transport};
+// Each with both carriers: messages (what carrier_for picks here, and what
+// placement dpu uses without RDMA hardware) and rma (UCX's put and atomics,
+// emulated in software here, the path of RDMA hardware).
+const transports sm{"sm", "sm", tp::endpoint::failure_detection::by_caller, tp::carrier::messages};
+const transports tcp{"tcp", "tcp", tp::endpoint::failure_detection::by_transport, tp::carrier::messages};
+const transports sm_rma{"sm, carrier rma", "sm", tp::endpoint::failure_detection::by_caller, tp::carrier::rma};
+const transports tcp_rma{"tcp, carrier rma", "tcp", tp::endpoint::failure_detection::by_transport, tp::carrier::rma};
+const transports* const every_transport[] = {&sm, &tcp, &sm_rma, &tcp_rma};
 
 void choose(const transports& t) {
     ::setenv("UCX_TLS", t.tls, 1);
@@ -150,11 +158,14 @@ struct side {
          double stall_timeout_s = 30.0, std::size_t depth = 64)
         : w(std::string("rma-test-") + self_name, 0, tp::worker_features::am_and_rma),
           out(ring::ring_bytes(capacity)),
-          in(ring::ring_bytes(capacity)) {
+          in(ring::ring_bytes(capacity)),
+          writes(w) {
         ring::init_ring(out.mem, capacity);
         ring::init_ring(in.mem, capacity);
         out_region = tp::memory_region(w, out.mem, out.bytes);
         in_region = tp::memory_region(w, in.mem, in.bytes);
+        writes.expose(out.mem, out.bytes);  // the peer's credit
+        writes.expose(in.mem, in.bytes);    // the peer's chunks and tail
         // What the control plane's hello / reply carry.
         send_blob(fd, w.address());
         send_blob(fd, tp::rma_ring_side::of(out_region).to_bytes());
@@ -164,7 +175,7 @@ struct side {
         const auto peer_in = tp::rma_ring_side::from_bytes(recv_blob(fd));
         ep = tp::endpoint(w, peer_address, peer_name, t.detection);
         if (std::getenv("BUDDY_TEST_PRINT_LANES") != nullptr) std::fprintf(stderr, "%s\n", ep.describe().c_str());
-        channel = std::make_unique<tp::rma_channel>(w, ep, depth, stall_timeout_s);
+        channel = std::make_unique<tp::rma_channel>(w, ep, t.how, depth, stall_timeout_s);
         // My chunks go into the peer's inbound copy; my credit into its staging copy.
         to_consumer = std::make_unique<tp::remote_ring>(ep, peer_in, ring::ring_bytes(capacity));
         to_producer = std::make_unique<tp::remote_ring>(ep, peer_out, ring::ring_bytes(capacity));
@@ -176,6 +187,7 @@ struct side {
     tp::worker w;
     aligned_block out, in;
     tp::memory_region out_region, in_region;
+    tp::write_target writes;
     tp::endpoint ep;
     std::unique_ptr<tp::rma_channel> channel;
     std::unique_ptr<tp::remote_ring> to_consumer, to_producer;
@@ -440,7 +452,7 @@ TEST_CASE("rma_ring_side round-trips through bytes and refuses malformed input")
 }
 
 TEST_CASE("rma ring: order, content and wrap-around with skips, both roles in both processes") {
-    for (const transports* t : {&sm, &tcp}) {
+    for (const transports* t : every_transport) {
         INFO("transport " << std::string(t->name));
         traffic tr;
         tr.records = 20000;  // 1..700-byte records, one per chunk, through a 4 KiB ring
@@ -452,7 +464,7 @@ TEST_CASE("rma ring: order, content and wrap-around with skips, both roles in bo
 }
 
 TEST_CASE("rma ring: credit keeps a producer faster than its consumer waiting, nothing lost (window of 4)") {
-    for (const transports* t : {&sm, &tcp}) {
+    for (const transports* t : every_transport) {
         INFO("transport " << std::string(t->name));
         traffic tr;
         tr.records = 5000;
@@ -543,7 +555,7 @@ std::string dead_peer_error(const transports& t, bool parent_produces) {
 }  // namespace
 
 TEST_CASE("rma ring: a dead peer stops the waiting side with an error naming it, within a bound") {
-    for (const transports* t : {&sm, &tcp}) {
+    for (const transports* t : every_transport) {
         for (bool produces : {true, false}) {
             INFO("transport " << std::string(t->name));
             CAPTURE(produces);
@@ -555,4 +567,148 @@ TEST_CASE("rma ring: a dead peer stops the waiting side with an error naming it,
             CHECK(took < 30.0);  // 1.5 s wait bound + 2 s stall bound, with room for a loaded machine
         }
     }
+}
+
+namespace {
+
+// The child floods the parent's ring with 1000-byte chunks, both ways as in a
+// job, and is killed while its writes are in flight.  The parent (this test
+// process) keeps consuming and progressing until its wait fails.  With UCX's
+// emulated RMA over tcp the parent's worker aborts the process when the
+// acknowledgement of a dead peer's put cannot be sent; carried as messages
+// nothing is acknowledged, and the parent ends with an error naming the child.
+std::string killed_mid_flood(const transports& t, int round) {
+    choose(t);
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    std::vector<std::byte> rec(1000, std::byte{5});
+    if (pid == 0) {
+        ::close(fds[0]);
+        try {
+            side s(fds[1], t, 1 << 16, "child", "the parent process");
+            hello_record(fds[1], s);
+            for (;;) {
+                s.producer.try_push(rec.data(), rec.size());
+                s.channel->progress();
+                while (s.consumer.front().data() != nullptr) s.consumer.pop();
+            }
+        } catch (...) {
+        }
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string error;
+    try {
+        side s(fds[0], t, 1 << 16, "parent", "the child process", /*stall_timeout_s=*/2.0);
+        hello_record(fds[0], s);
+        // Killed after a different number of chunks each round, so the kill
+        // lands at different points of the stream.
+        const std::uint64_t kill_after = 500 + 700 * static_cast<std::uint64_t>(round);
+        std::uint64_t got = 0;
+        s.channel->wait_for(
+            [&] {
+                s.producer.try_push(rec.data(), rec.size());
+                while (s.consumer.front().data() != nullptr) {
+                    s.consumer.pop();
+                    ++got;
+                }
+                return got >= kill_after;
+            },
+            io_timeout_s, "the child's chunks");
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        for (;;)
+            s.channel->wait_for(
+                [&] {
+                    s.producer.try_push(rec.data(), rec.size());
+                    while (s.consumer.front().data() != nullptr) s.consumer.pop();
+                    return false;
+                },
+                1.5, "the child's chunks after its death");
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    ::close(fds[0]);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return error;
+}
+
+}  // namespace
+
+TEST_CASE("rma ring: a peer killed with writes in flight does not take this process down (carrier messages)") {
+    for (const transports* t : {&sm, &tcp}) {
+        for (int round = 0; round < 4; ++round) {
+            INFO("transport " << std::string(t->name) << ", round " << round);
+            const std::string error = killed_mid_flood(*t, round);
+            // Still here: the process survived.  And the wait ended naming the peer.
+            CHECK(error.find("the child process") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("carrier_for_lanes: rma only with RMA and atomic lanes on RDMA hardware") {
+    const char* tcp_lanes = "#                 lane[0]:  0:tcp/lo.0 md[0]                -> md[0]/tcp/sysdev[255] am am_bw#0 keepalive wireup\n";
+    const char* sm_lanes =
+        "#                 lane[0]:  0:sysv/memory.0 md[0]           -> md[0]/sysv/sysdev[255] amo#0 am am_bw#0\n"
+        "#                 lane[1]:  1:posix/memory.0 md[1]          -> md[1]/posix/sysdev[255] amo#1\n"
+        "#                 lane[2]:  2:cma/memory.0 md[2]            -> md[2]/cma/sysdev[255] rma_bw#0\n";
+    const char* rc_lanes =
+        "#                 lane[0]:  0:rc_mlx5/mlx5_0:1.0 md[0]      -> md[0]/ib/sysdev[255] rma#0 rma_bw#0 amo#0 am am_bw#0\n"
+        "#                 lane[1]:  1:ud_mlx5/mlx5_0:1.0 md[0]      -> md[0]/ib/sysdev[255] wireup\n";
+    const char* rc_without_amo =
+        "#                 lane[0]:  0:rc_verbs/mlx5_0:1.0 md[0]     -> md[0]/ib/sysdev[255] rma#0 rma_bw#0 am\n";
+    CHECK(tp::carrier_for_lanes(tcp_lanes) == tp::carrier::messages);
+    CHECK(tp::carrier_for_lanes(sm_lanes) == tp::carrier::messages);
+    CHECK(tp::carrier_for_lanes(rc_lanes) == tp::carrier::rma);
+    CHECK(tp::carrier_for_lanes(rc_without_amo) == tp::carrier::messages);
+    CHECK(tp::carrier_for_lanes("") == tp::carrier::messages);
+    CHECK(tp::carrier_for_lanes("lane[") == tp::carrier::messages);
+    CHECK(tp::carrier_for_lanes("lane[0]: 0:rc_mlx5") == tp::carrier::messages);  // cut short: no '/'
+}
+
+TEST_CASE("write_target: writes inside an exposed window land; outside, misaligned or withdrawn ones are refused") {
+    choose(tcp);
+    tp::worker a("writes-a", 0, tp::worker_features::am_and_rma);
+    tp::worker b("writes-b", 0, tp::worker_features::am_and_rma);
+    tp::write_target target(b);
+    alignas(64) static std::uint64_t window[64];
+    alignas(64) static std::uint64_t outside[8];
+    std::memset(window, 0, sizeof window);
+    target.expose(window, sizeof window);
+    tp::endpoint ep(a, b.address(), "worker b", tp::endpoint::failure_detection::by_caller);
+    tp::rma_channel ch(a, ep, tp::carrier::messages, 8, 5.0);
+    auto settle = [&](auto done) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!done() && std::chrono::steady_clock::now() < deadline) {
+            ch.progress();
+            b.progress();
+        }
+        REQUIRE(done());
+    };
+    const std::uint64_t data[2] = {0x1111, 0x2222};
+    const auto at = [](const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p)); };
+    ch.put(data, sizeof data, at(&window[10]), nullptr);
+    ch.add64(5, at(&window[0]), nullptr);
+    settle([&] { return window[0] == 5; });
+    CHECK(window[10] == 0x1111);  // the put, sent before the add, landed before it
+    CHECK(window[11] == 0x2222);
+    CHECK(target.refused() == 0);
+
+    ch.put(data, sizeof data, at(&window[63]), nullptr);  // runs 8 bytes past the end
+    settle([&] { return target.refused() == 1; });
+    CHECK(window[63] == 0);
+    CHECK(target.first_refusal().find("outside every exposed window") != std::string::npos);
+    ch.add64(1, at(&window[1]) + 4, nullptr);  // misaligned
+    ch.put(data, sizeof data, at(outside), nullptr);
+    settle([&] { return target.refused() == 3; });
+    CHECK(outside[0] == 0);
+    CHECK(window[1] == 0);
+    target.withdraw(window);
+    ch.add64(1, at(&window[0]), nullptr);
+    settle([&] { return target.refused() == 4; });
+    CHECK(window[0] == 5);
+    CHECK_FALSE(ch.failed());
 }

@@ -166,17 +166,20 @@ TEST_CASE("a rank over RMA next to a host rank: records both ways, in order, wit
     tp::worker w("rank 1", 0, tp::worker_features::am_and_rma);
     heap_ring out, in;
     tp::memory_region ro(w, out.mem, ring::ring_bytes(cap)), ri(w, in.mem, ring::ring_bytes(cap));
+    tp::write_target writes(w);  // the router's credit and inbound chunks
+    writes.expose(out.mem, ring::ring_bytes(cap));
+    writes.expose(in.mem, ring::ring_bytes(cap));
     const buddy::control::rma_thread_rings theirs = f.offer_rma_rings(job_id, 1, cap);
     tp::endpoint ep(w, theirs.worker, "test router", tp::endpoint::failure_detection::by_transport);
     // Deep enough never to wait for a slot: over tcp an operation may complete
     // only when its target progresses, and the target (the forwarder) runs on
     // this same thread, between our calls.
-    tp::rma_channel ch(w, ep, 4096, 30);
+    tp::rma_channel ch(w, ep, tp::carrier_for(ep), 4096, 30);
     tp::remote_ring their_out(ep, tp::rma_ring_side::from_bytes(theirs.outbound), ring::ring_bytes(cap));
     tp::remote_ring their_in(ep, tp::rma_ring_side::from_bytes(theirs.inbound), ring::ring_bytes(cap));
-    f.connect_rma_rings(job_id, 1,
+    CHECK(f.connect_rma_rings(job_id, 1,
                         {w.address(), tp::rma_ring_side::of(ro).to_bytes(), tp::rma_ring_side::of(ri).to_bytes()},
-                        "rank 1", 1024, 30);
+                        "rank 1", 1024, 30) == tp::carrier::messages);  // no RDMA hardware here
     tp::rma_producer p(out.mem, tp::rma_publish(ch, their_out, out.mem));
     tp::rma_consumer c(in.mem, tp::rma_release(ch, their_in, in.mem));
     auto health = std::make_shared<router::job_health>();

@@ -135,8 +135,9 @@ public:
     /// rank: host jobs never pay for it, and the batch worker keeps its
     /// transports), and returns this side for the hello reply.
     control::rma_thread_rings offer_rma_rings(std::uint64_t job, std::uint32_t rank, std::size_t capacity);
-    /// Reaches the rank with the sides its `attached` carried.  Throws naming what is wrong.
-    void connect_rma_rings(std::uint64_t job, std::uint32_t rank, const control::rma_thread_rings& theirs,
+    /// Reaches the rank with the sides its `attached` carried; returns how
+    /// this thread's writes reach it.  Throws naming what is wrong.
+    transport::carrier connect_rma_rings(std::uint64_t job, std::uint32_t rank, const control::rma_thread_rings& theirs,
                            const std::string& rank_name, std::size_t depth, double stall_timeout_s);
     /// Forgets them (after remove_rank or before add_job): closes the endpoint, frees the memory.
     void drop_rma_rings(std::uint64_t job, std::uint32_t rank);
@@ -254,6 +255,7 @@ private:
     template <class Slot>
     void flush_inbound(std::vector<std::unique_ptr<Slot>>& slots);
     bool progress_rma();
+    void report_refused_writes();
     bool receive();
     bool distribute(arrived& a);
     const std::uint8_t* via_here(job_state& j, std::uint32_t source);
@@ -275,6 +277,10 @@ private:
     /// Placement dpu only (made on the first dpu rank): the worker that
     /// carries rings over RMA, and each dpu rank's rings here.
     std::optional<transport::worker> rma_worker_;
+    /// Writes from dpu ranks carried as messages land through it (made with
+    /// the worker, gone after every rank's rings withdrew their windows).
+    std::optional<transport::write_target> rma_writes_;
+    std::uint64_t refusals_reported_ = 0;
     std::map<std::pair<std::uint64_t, std::uint32_t>, std::unique_ptr<rma_rank_rings>> rma_links_;
     std::unordered_map<std::uint64_t, std::unique_ptr<job_state>> jobs_;
     std::vector<std::unique_ptr<host_rank>> slots_;

@@ -25,6 +25,7 @@
 #include "buddy/control/bodies.hpp"
 #include "buddy/transport/endpoint.hpp"
 #include "buddy/transport/memory_region.hpp"
+#include "buddy/transport/message_writes.hpp"
 #include "buddy/transport/rma.hpp"
 #include "buddy/transport/rma_ring.hpp"
 #include "buddy/transport/worker.hpp"
@@ -34,9 +35,10 @@ namespace buddy::router {
 class rma_rank_rings {
 public:
     /// Two rings of `capacity` bytes each, initialised and registered on `w`
-    /// (worker_features::am_and_rma).  Throws (std::system_error,
+    /// (worker_features::am_and_rma) and exposed to writes carried as
+    /// messages on `writes` (w's target).  Throws (std::system_error,
     /// transport_error) when memory or registration fails.
-    rma_rank_rings(transport::worker& w, std::size_t capacity);
+    rma_rank_rings(transport::worker& w, transport::write_target& writes, std::size_t capacity);
     ~rma_rank_rings();
     rma_rank_rings(const rma_rank_rings&) = delete;
     rma_rank_rings& operator=(const rma_rank_rings&) = delete;
@@ -49,6 +51,8 @@ public:
     void connect(const control::rma_thread_rings& rank, const std::string& rank_name, std::size_t depth,
                  double stall_timeout_s);
     bool connected() const noexcept { return channel_ != nullptr; }
+    /// How this side's writes reach the rank (chosen at connect()).
+    transport::carrier how() const noexcept { return channel_->how(); }
     const transport::rma_channel& channel() const noexcept { return *channel_; }
 
     void* outbound() const noexcept { return out_; }  ///< the router's copy of the outbound ring
@@ -68,6 +72,7 @@ public:
 
 private:
     transport::worker& w_;
+    transport::write_target& writes_;
     std::size_t ring_bytes_;
     void* memory_ = nullptr;  ///< both copies, one mapping
     void* out_ = nullptr;

@@ -9,10 +9,18 @@
 // dropped.  Every wait (a full window, flush, wait_for) is bounded and its
 // error names the peer (endpoint::peer_name).
 //
-// Over transports without remote-access hardware (tcp; shared memory for
-// atomics on caller memory), UCX carries RMA as messages that the *target*
-// worker applies when it progresses: a peer that polls its memory for data
-// must keep progressing its own worker (wait_for does).
+// Two carriers (chosen per channel, carrier_for picks one from the lane table):
+//   rma       ucp_put_nbx and ucp_atomic_op_nbx: the NIC writes the peer's
+//             memory (rc/dc on InfiniBand, RoCE, a BlueField-3).
+//   messages  each put or add is an eager active message that the peer's
+//             write_target applies (message_writes.hpp).  For transports
+//             without remote-access hardware (tcp; shared memory for memory
+//             the caller allocated), where UCX would emulate RMA with
+//             acknowledged messages and its target dies when an initiator
+//             dies with operations in flight.
+// Either way, without RDMA hardware the writes land when the *target* worker
+// progresses: a peer that polls its memory for data must keep progressing its
+// own worker (wait_for does).
 #pragma once
 
 #include <ucp/api/ucp.h>
@@ -26,9 +34,21 @@
 #include <vector>
 
 #include "buddy/transport/endpoint.hpp"
+#include "buddy/transport/message_writes.hpp"
 #include "buddy/transport/worker.hpp"
 
 namespace buddy::transport {
+
+/// How an rma_channel's writes reach the peer (see the top of this file).
+enum class carrier { rma, messages };
+const char* to_string(carrier c) noexcept;
+
+/// rma when the endpoint's lane table (endpoint::describe) has an RMA lane and
+/// an atomic lane on RDMA hardware (rc, dc, gga transports); messages
+/// otherwise, including whenever the table cannot be read.
+carrier carrier_for(const endpoint& ep);
+/// The same rule on the text of a lane table (ucp_ep_print_info).
+carrier carrier_for_lanes(std::string_view lane_table);
 
 class rma_channel {
 public:
@@ -36,7 +56,9 @@ public:
     /// worker_features::am_and_rma).  `depth`: operations in flight at most
     /// (>= 1).  `stall_timeout_s`: how long an operation may wait for a slot
     /// before the channel fails ("no completion from PEER within S s").
-    rma_channel(worker& w, endpoint& ep, std::size_t depth = 64, double stall_timeout_s = 30.0);
+    /// `how`: the carrier of its writes; messages need a write_target on the
+    /// peer's worker.
+    rma_channel(worker& w, endpoint& ep, carrier how, std::size_t depth = 64, double stall_timeout_s = 30.0);
     ~rma_channel();
     rma_channel(const rma_channel&) = delete;
     rma_channel& operator=(const rma_channel&) = delete;
@@ -47,6 +69,10 @@ public:
     void put(const void* local, std::size_t bytes, std::uint64_t remote, ucp_rkey_h key) noexcept {
         if (!admit()) [[unlikely]]
             return;
+        if (carrier_ == carrier::messages) {
+            send_write(write_header{remote, bytes, write_header::put, 0}, local, bytes, "put");
+            return;
+        }
         ucp_request_param_t param;
         param.op_attr_mask = 0;
         track(ucp_put_nbx(ep_.handle(), local, bytes, remote, key, &param), "put");
@@ -57,6 +83,10 @@ public:
     void add64(std::uint64_t value, std::uint64_t remote, ucp_rkey_h key) noexcept {
         if (!admit()) [[unlikely]]
             return;
+        if (carrier_ == carrier::messages) {
+            send_write(write_header{remote, value, write_header::add64, 0}, nullptr, 0, "atomic add");
+            return;
+        }
         // The operand lives in the slot until completion, whatever UCX does
         // with the pointer in the meantime.
         std::uint64_t& operand = operands_[next_ & mask_];
@@ -116,6 +146,7 @@ public:
             throw transport_error(error_);
     }
 
+    carrier how() const noexcept { return carrier_; }
     std::size_t in_flight() const noexcept { return static_cast<std::size_t>(next_ - oldest_); }
     std::size_t depth() const noexcept { return slots_.size(); }
     /// How many operations found the window full and waited for a slot.
@@ -145,6 +176,19 @@ private:
         ++next_;
     }
 
+    void send_write(const write_header& h, const void* data, std::size_t bytes, const char* what) noexcept {
+        // The header lives in the slot until completion (UCX 1.13 has no
+        // flag promising to copy it at once).
+        write_header& slot = headers_[next_ & mask_];
+        slot = h;
+        ucp_request_param_t param;
+        param.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
+        // Eager only: a rendezvous would make the target reply (and the
+        // target refuses it).
+        param.flags = UCP_AM_SEND_FLAG_EAGER;
+        track(ucp_am_send_nbx(ep_.handle(), write_am_id, &slot, sizeof slot, data, bytes, &param), what);
+    }
+
     void retire() noexcept;
     void drain_one() noexcept;
     void fail(const char* what, ucs_status_t st) noexcept;
@@ -155,6 +199,8 @@ private:
     endpoint& ep_;
     std::vector<void*> slots_;             ///< requests in flight, oldest at oldest_ & mask_
     std::vector<std::uint64_t> operands_;  ///< add64 operands, by slot
+    std::vector<write_header> headers_;    ///< message headers, by slot
+    carrier carrier_;
     std::uint64_t mask_;
     std::uint64_t oldest_ = 0;
     std::uint64_t next_ = 0;

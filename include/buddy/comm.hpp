@@ -42,6 +42,32 @@ class runtime;
 using lane = wire::window;
 }  // namespace detail
 
+/// A handler with a prefetch step, for handlers that touch memory at random
+/// (a table lookup): `with_prefetch(handler, prefetch)`, both captureless
+/// lambdas, `prefetch` taking the handler's arguments without the comm.
+/// When a batch brings a run of these records, the run loop calls
+/// prefetch(args...) of the record a few ahead of the one it runs, which can
+/// issue __builtin_prefetch for what that record's handler will read.
+/// Prefetching changes no result: it may be called for some records and not
+/// others, and never for a record that does not run.
+template <typename Handler, typename Prefetch>
+struct prefetching {
+    template <typename... A>
+    void operator()(comm& c, A&... args) const {
+        Handler{}(c, args...);
+    }
+    template <typename... A>
+    static void prefetch(const A&... args) {
+        Prefetch{}(args...);
+    }
+};
+template <typename Handler, typename Prefetch>
+constexpr prefetching<Handler, Prefetch> with_prefetch(Handler, Prefetch) noexcept {
+    static_assert(std::is_empty_v<Handler> && std::is_empty_v<Prefetch>,
+                  "buddy::with_prefetch: both must be captureless lambdas");
+    return {};
+}
+
 class comm {
 public:
     /// Initialises MPI if nobody has yet (and then finalises it at destruction),

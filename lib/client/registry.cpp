@@ -37,13 +37,14 @@ int main_program_code(dl_phdr_info* info, std::size_t, void* out) {
 }
 }  // namespace
 
-std::uint16_t register_handler(trampoline_fn call, std::string_view name) noexcept {
+std::uint16_t register_handler(trampoline_fn call, run_fn run, std::size_t run_payload,
+                               std::string_view name) noexcept {
     auto& table = registry();
     if (table.size() >= 0xFFFF) {
         std::fprintf(stderr, "buddy: fatal: more than 65535 distinct handlers registered\n");
         std::abort();
     }
-    table.push_back(handler_entry{call, name});
+    table.push_back(handler_entry{call, run, run_payload, name});
     return static_cast<std::uint16_t>(table.size() - 1);
 }
 

@@ -214,19 +214,37 @@ void runtime::deliver(std::span<const std::byte> batch, const char* from) {
     const bool timed = nesting_ == 0;
     const clock::time_point start = timed ? clock::now() : clock::time_point{};
     ++nesting_;
-    wire::parse_result r;
-    try {
-        r = wire::for_each_checked_record(
-            batch, limits_, [&](const wire::record_header& h, const std::byte* payload, std::size_t bytes) {
-                running = h.handler;
-                table[h.handler].call(owner_, payload, bytes);
-            });
-    } catch (const std::exception& e) {
-        // The rest of the batch, and whatever the handler was doing, is lost: the
-        // job's answer cannot be right, so it ends here, naming the handler.
-        fatal("handler " + std::string(table[running].name) + " threw: " + e.what());
-    } catch (...) {
-        fatal("handler " + std::string(table[running].name) + " threw a non-standard exception");
+    wire::parse_result r = wire::parse_batch_header(batch, limits_);
+    std::uint64_t count = 0;
+    if (r) [[likely]] {
+        wire::record_cursor cursor(batch.first(wire::batch_header_bytes + r.records.size()), limits_.records(),
+                                   wire::batch_header_bytes);
+        try {
+            for (wire::record_view v; cursor.next(v);) {
+                running = v.header.handler;
+                const handler_entry& e = table[v.header.handler];
+                if (e.run != nullptr && v.payload_bytes == e.run_payload) [[likely]] {
+                    // This record and the ones after it with the same header
+                    // word, in one call; the cursor checks what follows.
+                    const std::byte* const stop = e.run(owner_, v.record, cursor.end());
+                    count += static_cast<std::uint64_t>(stop - v.record) / v.record_bytes;
+                    cursor.resume_at(stop);
+                } else {
+                    e.call(owner_, v.payload, v.payload_bytes);
+                    ++count;
+                }
+            }
+        } catch (const std::exception& e) {
+            // The rest of the batch, and whatever the handler was doing, is lost: the
+            // job's answer cannot be right, so it ends here, naming the handler.
+            fatal("handler " + std::string(table[running].name) + " threw: " + e.what());
+        } catch (...) {
+            fatal("handler " + std::string(table[running].name) + " threw a non-standard exception");
+        }
+        if (cursor.error().error != wire::parse_errc::ok) [[unlikely]]
+            r = wire::batch_error(cursor.error());
+        else if (count != r.header.records) [[unlikely]]
+            r = wire::batch_error(wire::record_error{wire::parse_errc::count_mismatch, 16, r.header.records});
     }
     --nesting_;
     if (timed) {

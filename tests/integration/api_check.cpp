@@ -16,7 +16,24 @@
 namespace {
 struct tally {
     std::uint64_t vectors = 0, strings = 0, spans = 0, functions = 0, big = 0, views = 0, grown = 0, errors = 0;
+    std::uint64_t run_a = 0, run_b = 0, run_c = 0, run_d = 0, prefetched = 0;
 } g;
+
+// Runs of records of one fixed-size handler go to its run loop in one call
+// (handlers.hpp, lambda_handler::run); these four handlers are sent in runs of
+// random lengths, interleaved, so run boundaries fall everywhere: each record
+// must run exactly once, with its own arguments, whatever its neighbours.
+constexpr auto run_a = [](buddy::comm&, std::uint64_t x, std::uint64_t check) {
+    check == x * 7 + 1 ? ++g.run_a : ++g.errors;
+};
+constexpr auto run_b = [](buddy::comm&, std::uint32_t x, std::uint16_t check) {  // 6 bytes, padded to 8
+    check == static_cast<std::uint16_t>(x * 3) ? ++g.run_b : ++g.errors;
+};
+constexpr auto run_c = buddy::with_prefetch([](buddy::comm&, std::uint64_t x) { x % 2 == 0 ? ++g.run_c : ++g.errors; },
+                                            [](std::uint64_t) { ++g.prefetched; });
+constexpr auto run_d = [](buddy::comm&, const std::string& s, std::uint64_t x) {  // not fixed: one call each
+    s == std::to_string(x) ? ++g.run_d : ++g.errors;
+};
 
 // Grown by a handler while the main loop keeps sending it: async() must encode
 // what the vector holds when the record is written, never overrun its space.
@@ -99,6 +116,28 @@ int main(int argc, char** argv) {
         ++frontier_sends;
     }
 
+    // Runs of random kinds and lengths, from a generator seeded by the
+    // sender's rank, so the receiver can count what its predecessor sends.
+    auto plan = [](int sender, auto&& each) {
+        std::uint64_t state = 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(sender + 1);
+        for (int r = 0; r < 2000; ++r) {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            const unsigned kind = static_cast<unsigned>(state >> 62);
+            const unsigned length = 1 + static_cast<unsigned>((state >> 32) % 40);
+            for (unsigned k = 0; k < length; ++k) each(kind, (state >> 8) + k);
+        }
+    };
+    plan(me, [&](unsigned kind, std::uint64_t x) {
+        switch (kind) {
+            case 0: world.async(next, run_a, x, x * 7 + 1); break;
+            case 1: world.async(next, run_b, static_cast<std::uint32_t>(x), static_cast<std::uint16_t>(x * 3)); break;
+            case 2: world.async(next, run_c, 2 * x); break;
+            default: world.async(next, run_d, std::to_string(x), x); break;
+        }
+    });
+    std::uint64_t sent_runs[4] = {0, 0, 0, 0};  // by the rank before this one, to this one
+    plan((me + n - 1) % n, [&](unsigned kind, std::uint64_t) { ++sent_runs[kind]; });
+
     // Exactly at the limit: the payload is the vector's 8-byte count plus its bytes.
     std::vector<char> at_limit(max_message - 8, 'z');
     world.async(next, [](buddy::comm&, const std::vector<char>& got) {
@@ -128,6 +167,9 @@ int main(int argc, char** argv) {
     expect(g.big == 1, "a message of exactly the maximum size was delivered");
     expect(g.views == 100, "string_views delivered as text, not as pointers");
     expect(g.grown == frontier_sends, "a vector grown by handlers during async() arrived consistent");
+    expect(g.run_a == sent_runs[0] && g.run_b == sent_runs[1] && g.run_c == sent_runs[2] && g.run_d == sent_runs[3],
+           "records sent in runs of one handler each ran once");
+    expect(g.prefetched <= g.run_c, "a prefetch step only for records that run");
     expect(g.errors == 0, "no handler saw a wrong value, no refused message was delivered");
     expect(oversize_error.find("exceeds the maximum message size") != std::string::npos, "oversize error text");
     expect(destination_error.find("outside the job") != std::string::npos, "destination error text");

@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "buddy/detail/record.hpp"
 #include "buddy/detail/serialize.hpp"
 
 namespace buddy {
@@ -30,14 +31,24 @@ class comm;
 namespace buddy::detail {
 
 using trampoline_fn = void (*)(comm&, const std::byte* payload, std::size_t bytes);
+/// Runs the record at `first` and every record after it, up to `end`, whose
+/// 8-byte header is the same word (same destination, handler and size):
+/// one call per run, the handler inlined in the loop, instead of an indirect
+/// call per record.  Returns where the run stopped.  The caller has checked
+/// the first record; the equal header word and the room left before `end`
+/// are what a checked walk would check of the others.
+using run_fn = const std::byte* (*)(comm&, const std::byte* first, const std::byte* end);
 
 struct handler_entry {
     trampoline_fn call;
+    run_fn run;             ///< fixed-size arguments only; otherwise null
+    std::size_t run_payload;  ///< the payload bytes `run` expects
     std::string_view name;  ///< readable signature, for diagnostics
 };
 
 /// Adds a trampoline; returns its id.  Called only during static initialisation.
-std::uint16_t register_handler(trampoline_fn call, std::string_view name) noexcept;
+std::uint16_t register_handler(trampoline_fn call, run_fn run, std::size_t run_payload,
+                               std::string_view name) noexcept;
 /// The registry (index = handler id).
 const handler_entry* handler_table() noexcept;
 std::size_t handler_count() noexcept;
@@ -97,6 +108,15 @@ private:
     }
 };
 
+/// How many records ahead of the one it runs a run loop calls a handler's
+/// prefetch step: far enough that a cache miss started there has landed when
+/// the record runs (a few hundred cycles of handler work), near enough that
+/// the lines are still cached.
+inline constexpr std::size_t prefetch_distance = 8;
+
+template <typename Handler, typename... Sent>
+concept has_prefetch = requires(const Sent&... v) { Handler::prefetch(v...); };
+
 /// Trampoline for a captureless lambda (or any empty, default-constructible callable).
 template <typename Handler, typename... Sent>
 struct lambda_handler {
@@ -115,7 +135,37 @@ struct lambda_handler {
             std::apply([&](auto&... v) { Handler{}(c, v...); }, values);
         }
     }
-    static inline const std::uint16_t id = register_handler(&call, type_name<lambda_handler>());
+    static const std::byte* run(comm& c, const std::byte* at, const std::byte* end) {
+        constexpr std::size_t stride = wire::align_up(wire::short_header_bytes + fixed_payload_size_v<Sent...>);
+        std::uint64_t word, next;
+        std::memcpy(&word, at, sizeof word);
+        do {
+            if constexpr (has_prefetch<Handler, Sent...>) {
+                // The record prefetch_distance ahead, if it belongs to this run.
+                const std::byte* ahead = at + prefetch_distance * stride;
+                std::uint64_t w;
+                if (end - at >= static_cast<std::ptrdiff_t>((prefetch_distance + 1) * stride) &&
+                    (std::memcpy(&w, ahead, sizeof w), w == word)) {
+                    std::size_t off = wire::short_header_bytes;
+                    std::tuple<Sent...> values{load_fixed<Sent>(ahead, off)...};
+                    std::apply([](const auto&... v) { Handler::prefetch(v...); }, values);
+                }
+            }
+            std::size_t off = wire::short_header_bytes;
+            std::tuple<Sent...> values{load_fixed<Sent>(at, off)...};
+            std::apply([&](auto&... v) { Handler{}(c, v...); }, values);
+            at += stride;
+            if (static_cast<std::size_t>(end - at) < stride) break;
+            std::memcpy(&next, at, sizeof next);
+        } while (next == word);
+        return at;
+    }
+    static constexpr run_fn run_entry() noexcept {
+        if constexpr (all_fixed_v<Sent...> && fixed_payload_size_v<Sent...> < wire::long_size_escape) return &run;
+        else return nullptr;
+    }
+    static inline const std::uint16_t id =
+        register_handler(&call, run_entry(), fixed_payload_size_v<Sent...>, type_name<lambda_handler>());
 };
 
 /// Trampoline for a plain function, one per (function type, argument types).
@@ -141,7 +191,7 @@ struct function_handler {
             malformed_payload(type_name<function_handler>(), bytes);
         std::apply([&](auto&... v) { fn(c, v...); }, values);
     }
-    static inline const std::uint16_t id = register_handler(&call, type_name<function_handler>());
+    static inline const std::uint16_t id = register_handler(&call, nullptr, 0, type_name<function_handler>());
 };
 
 /// Offset of a function inside the main executable's code, checked.

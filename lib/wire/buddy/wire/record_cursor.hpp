@@ -155,6 +155,11 @@ public:
 
     /// Where the next record starts (after a bad record: where it starts).
     std::size_t offset() const noexcept { return at_; }
+    /// Continues the walk at `p`, the end of records the caller checked
+    /// itself (a run of records whose header equals one this cursor yielded,
+    /// inside the buffer).
+    void resume_at(const std::byte* p) noexcept { at_ = static_cast<std::size_t>(p - base_); }
+    const std::byte* end() const noexcept { return base_ + size_; }
     /// Why the walk stopped; ok while it is running or when it reached the end.
     const record_error& error() const noexcept { return error_; }
 

@@ -297,7 +297,13 @@ void runtime::barrier(barrier_kind kind) {
     // rank, so equal tags always pass), so ranks in different barriers notice at
     // their first round at no extra cost.  A wait without progress for
     // BUDDY_TIMEOUT ends the job naming the rank that did not come.
-    std::uint64_t previous[2] = {~0ull, ~0ull};
+    //
+    // One round is enough when the first finds the sums of the last barrier:
+    // each rank's written count only grows, so an unchanged sum means no rank
+    // wrote a message since then, and with none written none can be in flight
+    // or be sent later by a handler (handlers run only on messages).  So
+    // `previous` starts there, and an empty barrier costs one reduction.
+    std::uint64_t previous[2] = {settled_[0], settled_[1]};
     // Sums that stay unequal and unchanged round after round never balance by
     // themselves: each round completes, so the wait below never times out.
     // Since when they have (when `stuck`).
@@ -333,7 +339,11 @@ void runtime::barrier(barrier_kind kind) {
         if (global[2] != ranks * tag || global[3] != ranks * tag * tag) [[unlikely]]
             barrier_failed(tag, true, 0.0);
         if (global[0] == previous[0] && global[1] == previous[1]) {
-            if (global[0] == global[1]) break;
+            if (global[0] == global[1]) {
+                settled_[0] = global[0];
+                settled_[1] = global[1];
+                break;
+            }
             // The clock only on this rare path: a barrier that completes never reads it.
             const auto now = std::chrono::steady_clock::now();
             if (!stuck) stuck_since = now;

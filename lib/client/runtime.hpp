@@ -169,6 +169,9 @@ private:
     std::string host_;
     int nesting_ = 0;
     std::uint64_t barrier_epoch_ = 0;  ///< barriers this rank has entered
+    /// The job's sums (written, handled) when the last barrier returned: a
+    /// barrier whose first round finds them unchanged is quiet at once.
+    std::uint64_t settled_[2] = {0, 0};
     std::unique_ptr<barrier_epochs> epochs_;
     wait_choice wait_;
     wire::batch_limits limits_;

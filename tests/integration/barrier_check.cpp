@@ -63,6 +63,33 @@ int main(int argc, char** argv) {
                      static_cast<unsigned long long>(g_handled), world.size());
         return 1;
     }
+    // Nothing written since that barrier: the next one is quiet after one
+    // counting round.  After a message (rank 0 to the last rank, whose handler
+    // answers), it takes more, and both messages have run when it returns.
+    const std::uint64_t rounds_before = world.stats().quiescence_rounds;
+    world.barrier();
+    const std::uint64_t empty_rounds = world.stats().quiescence_rounds - rounds_before;
+    if (empty_rounds != 1) {
+        std::fprintf(stderr, "barrier_check: rank %d: an empty barrier took %llu rounds, expected 1\n", world.rank(),
+                     static_cast<unsigned long long>(empty_rounds));
+        return 1;
+    }
+    if (world.rank() == 0)
+        world.async(world.size() - 1, [](buddy::comm& c, int from) {
+            ++g_handled;
+            c.async(from, [](buddy::comm&, int) { ++g_handled; }, c.rank());
+        }, 0);
+    const std::uint64_t busy_before = world.stats().quiescence_rounds;
+    world.barrier();
+    const std::uint64_t busy_rounds = world.stats().quiescence_rounds - busy_before;
+    const std::uint64_t expected = static_cast<std::uint64_t>(world.size()) +
+                                   (world.rank() == 0 ? 1 : 0) + (world.rank() == world.size() - 1 ? 1 : 0);
+    if (g_handled != expected || busy_rounds < 2) {
+        std::fprintf(stderr, "barrier_check: rank %d: after a message and its answer handled %llu (expected %llu) "
+                     "in %llu rounds (expected 2 or more)\n", world.rank(), static_cast<unsigned long long>(g_handled),
+                     static_cast<unsigned long long>(expected), static_cast<unsigned long long>(busy_rounds));
+        return 1;
+    }
     if (world.rank() == 0) std::printf("barrier_check: ok\n");
     return 0;
 }

@@ -36,6 +36,7 @@
 #include "buddy/transport/rma.hpp"
 #include "buddy/transport/rma_ring.hpp"
 #include "buddy/transport/worker.hpp"
+#include "socket_blobs.hpp"
 
 namespace ring = buddy::ring;
 namespace tp = buddy::transport;
@@ -44,43 +45,11 @@ namespace {
 
 constexpr double io_timeout_s = 60.0;
 
-void write_all(int fd, const void* data, std::size_t bytes) {
-    auto* p = static_cast<const char*>(data);
-    while (bytes > 0) {
-        const ssize_t n = ::send(fd, p, bytes, MSG_NOSIGNAL);
-        if (n <= 0) throw std::runtime_error("socketpair: send failed");
-        p += n;
-        bytes -= static_cast<std::size_t>(n);
-    }
-}
-
-void read_all(int fd, void* data, std::size_t bytes) {
-    auto* p = static_cast<char*>(data);
-    while (bytes > 0) {
-        pollfd pfd{fd, POLLIN, 0};
-        if (::poll(&pfd, 1, static_cast<int>(io_timeout_s * 1000)) <= 0)
-            throw std::runtime_error("socketpair: nothing from the peer within the timeout");
-        const ssize_t n = ::recv(fd, p, bytes, 0);
-        if (n <= 0) throw std::runtime_error("socketpair: peer closed");
-        p += n;
-        bytes -= static_cast<std::size_t>(n);
-    }
-}
-
-void send_blob(int fd, const std::vector<std::byte>& b) {
-    const std::uint64_t n = b.size();
-    write_all(fd, &n, sizeof n);
-    write_all(fd, b.data(), b.size());
-}
-
-std::vector<std::byte> recv_blob(int fd) {
-    std::uint64_t n = 0;
-    read_all(fd, &n, sizeof n);
-    if (n > (1u << 20)) throw std::runtime_error("socketpair: blob too large");
-    std::vector<std::byte> b(n);
-    read_all(fd, b.data(), n);
-    return b;
-}
+// The socketpair between the two processes (tests/support/socket_blobs.hpp).
+using buddy::test_support::send_blob;
+using buddy::test_support::write_all;
+std::vector<std::byte> recv_blob(int fd) { return buddy::test_support::recv_blob(fd, io_timeout_s); }
+void read_all(int fd, void* data, std::size_t bytes) { buddy::test_support::read_all(fd, data, bytes, io_timeout_s); }
 
 std::uint64_t value_of(std::uint64_t i) { return i * 0x9E3779B97F4A7C15ull; }
 

@@ -41,6 +41,7 @@
 #include "buddy/transport/rma.hpp"
 #include "buddy/transport/rma_ring.hpp"
 #include "buddy/transport/worker.hpp"
+#include "socket_blobs.hpp"
 
 namespace ring = buddy::ring;
 namespace tp = buddy::transport;
@@ -56,54 +57,12 @@ std::uint64_t splitmix(std::uint64_t x) {
     return x ^ (x >> 31);
 }
 
-// ---- the socketpair: length-prefixed blobs, every read bounded ----------
-
-void write_all(int fd, const void* data, std::size_t bytes) {
-    auto* p = static_cast<const char*>(data);
-    while (bytes > 0) {
-        const ssize_t n = ::send(fd, p, bytes, MSG_NOSIGNAL);
-        if (n <= 0) throw std::runtime_error("socketpair: send failed: " + std::string(std::strerror(errno)));
-        p += n;
-        bytes -= static_cast<std::size_t>(n);
-    }
-}
-
-void read_all(int fd, void* data, std::size_t bytes) {
-    auto* p = static_cast<char*>(data);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(io_timeout_s);
-    while (bytes > 0) {
-        pollfd pfd{fd, POLLIN, 0};
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) throw std::runtime_error("socketpair: peer sent nothing within the timeout");
-        if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
-        const ssize_t n = ::recv(fd, p, bytes, 0);
-        if (n == 0) throw std::runtime_error("socketpair: peer closed");
-        if (n < 0) throw std::runtime_error("socketpair: recv failed: " + std::string(std::strerror(errno)));
-        p += n;
-        bytes -= static_cast<std::size_t>(n);
-    }
-}
-
-void send_blob(int fd, const std::vector<std::byte>& b) {
-    const std::uint64_t n = b.size();
-    write_all(fd, &n, sizeof n);
-    write_all(fd, b.data(), b.size());
-}
-
-std::vector<std::byte> recv_blob(int fd) {
-    std::uint64_t n = 0;
-    read_all(fd, &n, sizeof n);
-    if (n > (1u << 20)) throw std::runtime_error("socketpair: blob too large");
-    std::vector<std::byte> b(n);
-    read_all(fd, b.data(), n);
-    return b;
-}
-
-void send_text(int fd, const std::string& s) { send_blob(fd, std::vector<std::byte>(reinterpret_cast<const std::byte*>(s.data()), reinterpret_cast<const std::byte*>(s.data()) + s.size())); }
-std::string recv_text(int fd) {
-    const auto b = recv_blob(fd);
-    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
+// The socketpair between the two processes (tests/support/socket_blobs.hpp),
+// every read bounded by io_timeout_s.
+using buddy::test_support::send_blob;
+using buddy::test_support::send_text;
+std::vector<std::byte> recv_blob(int fd) { return buddy::test_support::recv_blob(fd, io_timeout_s); }
+std::string recv_text(int fd) { return buddy::test_support::recv_text(fd, io_timeout_s); }
 
 // ---- one process's side: a worker, two rings, both roles ----------------
 

@@ -466,10 +466,12 @@ void hello_record(int fd, side& s) {
     handshake(fd, s, "ready");
 }
 
-// The child attaches, then dies (SIGKILL, no goodbye).  The parent, as
-// `role`, waits on it through rma_channel::wait_for and must stop with an
-// error naming the child.
-std::string dead_peer_error(const transports& t, bool parent_produces) {
+// Forks: the child runs child(fd) until it returns, throws or is killed;
+// the parent runs parent(fd, pid), which kills the child when it wants to,
+// and what it throws is the result ("" when it returns).  The child is killed
+// and reaped in any case.
+template <class Child, class Parent>
+std::string with_killable_child(const transports& t, Child child, Parent parent) {
     choose(t);
     int fds[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
@@ -478,9 +480,7 @@ std::string dead_peer_error(const transports& t, bool parent_produces) {
     if (pid == 0) {
         ::close(fds[0]);
         try {
-            side s(fds[1], t, 4096, "child", "the parent process");
-            hello_record(fds[1], s);
-            recv_text(fds[1]);  // until killed
+            child(fds[1]);
         } catch (...) {
         }
         ::_exit(0);
@@ -488,20 +488,7 @@ std::string dead_peer_error(const transports& t, bool parent_produces) {
     ::close(fds[1]);
     std::string error;
     try {
-        side s(fds[0], t, 4096, "parent", "the child process", /*stall_timeout_s=*/2.0);
-        hello_record(fds[0], s);
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        if (parent_produces) {
-            // Fill the ring (nobody will return credit), then wait for space.
-            std::vector<std::byte> rec(1000, std::byte{7});
-            auto space = [&] { return s.producer.try_push(rec.data(), rec.size()); };
-            for (int i = 0; i < 4 * 4096 / 1000 && !s.channel->failed() && !s.ep.failed(); ++i) space();
-            for (;;) s.channel->wait_for(space, 1.5, "ring credit");
-        } else {
-            s.channel->wait_for([&] { return s.consumer.front().data() != nullptr; }, 1.5, "ring data");
-            error = "data arrived from a dead peer";
-        }
+        parent(fds[0], pid);
     } catch (const std::exception& e) {
         error = e.what();
     }
@@ -509,6 +496,34 @@ std::string dead_peer_error(const transports& t, bool parent_produces) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
     return error;
+}
+
+// The child attaches, then dies (SIGKILL, no goodbye).  The parent, as
+// `role`, waits on it through rma_channel::wait_for and must stop with an
+// error naming the child.
+std::string dead_peer_error(const transports& t, bool parent_produces) {
+    std::string error = with_killable_child(
+        t,
+        [&](int fd) {
+            side s(fd, t, 4096, "child", "the parent process");
+            hello_record(fd, s);
+            recv_text(fd);  // until killed
+        },
+        [&](int fd, pid_t pid) {
+            side s(fd, t, 4096, "parent", "the child process", /*stall_timeout_s=*/2.0);
+            hello_record(fd, s);
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            if (parent_produces) {
+                // Fill the ring (nobody will return credit), then wait for space.
+                std::vector<std::byte> rec(1000, std::byte{7});
+                auto space = [&] { return s.producer.try_push(rec.data(), rec.size()); };
+                for (int i = 0; i < 4 * 4096 / 1000 && !s.channel->failed() && !s.ep.failed(); ++i) space();
+                for (;;) s.channel->wait_for(space, 1.5, "ring credit");
+            }
+            s.channel->wait_for([&] { return s.consumer.front().data() != nullptr; }, 1.5, "ring data");
+        });
+    return error.empty() ? "data arrived from a dead peer" : error;
 }
 
 }  // namespace
@@ -537,62 +552,36 @@ namespace {
 // acknowledgement of a dead peer's put cannot be sent; carried as messages
 // nothing is acknowledged, and the parent ends with an error naming the child.
 std::string killed_mid_flood(const transports& t, int round) {
-    choose(t);
-    int fds[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
     std::vector<std::byte> rec(1000, std::byte{5});
-    if (pid == 0) {
-        ::close(fds[0]);
-        try {
-            side s(fds[1], t, 1 << 16, "child", "the parent process");
-            hello_record(fds[1], s);
+    return with_killable_child(
+        t,
+        [&](int fd) {
+            side s(fd, t, 1 << 16, "child", "the parent process");
+            hello_record(fd, s);
             for (;;) {
                 s.producer.try_push(rec.data(), rec.size());
                 s.channel->progress();
                 while (s.consumer.front().data() != nullptr) s.consumer.pop();
             }
-        } catch (...) {
-        }
-        ::_exit(0);
-    }
-    ::close(fds[1]);
-    std::string error;
-    try {
-        side s(fds[0], t, 1 << 16, "parent", "the child process", /*stall_timeout_s=*/2.0);
-        hello_record(fds[0], s);
-        // Killed after a different number of chunks each round, so the kill
-        // lands at different points of the stream.
-        const std::uint64_t kill_after = 500 + 700 * static_cast<std::uint64_t>(round);
-        std::uint64_t got = 0;
-        s.channel->wait_for(
-            [&] {
+        },
+        [&](int fd, pid_t pid) {
+            side s(fd, t, 1 << 16, "parent", "the child process", /*stall_timeout_s=*/2.0);
+            hello_record(fd, s);
+            // Killed after a different number of chunks each round, so the
+            // kill lands at different points of the stream.
+            std::uint64_t kill_after = 500 + 700 * static_cast<std::uint64_t>(round);
+            std::uint64_t got = 0;
+            auto flood = [&] {
                 s.producer.try_push(rec.data(), rec.size());
-                while (s.consumer.front().data() != nullptr) {
-                    s.consumer.pop();
-                    ++got;
-                }
+                for (; s.consumer.front().data() != nullptr; ++got) s.consumer.pop();
                 return got >= kill_after;
-            },
-            io_timeout_s, "the child's chunks");
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        for (;;)
-            s.channel->wait_for(
-                [&] {
-                    s.producer.try_push(rec.data(), rec.size());
-                    while (s.consumer.front().data() != nullptr) s.consumer.pop();
-                    return false;
-                },
-                1.5, "the child's chunks after its death");
-    } catch (const std::exception& e) {
-        error = e.what();
-    }
-    ::close(fds[0]);
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    return error;
+            };
+            s.channel->wait_for(flood, io_timeout_s, "the child's chunks");
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            kill_after = ~std::uint64_t{0};  // from now on, never done
+            for (;;) s.channel->wait_for(flood, 1.5, "the child's chunks after its death");
+        });
 }
 
 }  // namespace

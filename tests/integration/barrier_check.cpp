@@ -63,6 +63,13 @@ int main(int argc, char** argv) {
                      static_cast<unsigned long long>(g_handled), world.size());
         return 1;
     }
+    // Only without flags: with --until a forged record may make one rank
+    // leave above (its count is off) while the others would go on into these
+    // barriers, and the job must end in the barrier that counts the record.
+    if (until != nullptr || late >= 0 || skip >= 0) {
+        if (world.rank() == 0) std::printf("barrier_check: ok\n");
+        return 0;
+    }
     // Nothing written since that barrier: the next one is quiet after one
     // counting round.  After a message (rank 0 to the last rank, whose handler
     // answers), it takes more, and both messages have run when it returns.

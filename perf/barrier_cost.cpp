@@ -1,11 +1,12 @@
 // Cost of an empty barrier(): microseconds per call of 10,000 barrier()s with
 // no messages in flight, against 10,000 MPI_Barrier()s on the same ranks, and
-// their ratio.  barrier() needs at least two counting rounds (two
-// non-blocking allreduces) to see quiescence twice, so it is expected to cost
-// a small multiple of one MPI_Barrier; this program keeps that multiple in
-// view when barrier() changes.  Medians of --reps repetitions.
+// their ratio.  An empty barrier() is one counting round (a non-blocking sum
+// of four words, lib/client/sum_reduction.hpp) plus a poll, so it costs a
+// small multiple of one MPI_Barrier; this program keeps that multiple in
+// view when barrier() changes.  Medians of --reps repetitions; --json prints
+// one line {"barrier_us", "mpi_barrier_us", "ratio"} (perf/ab cmd).
 //
-//   mpirun -n 2 build/perf/barrier_cost
+//   mpirun -n 2 build/perf/barrier_cost [--json]
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -18,8 +19,10 @@ int main(int argc, char** argv) {
     buddy::comm world(&argc, &argv);
     CLI::App cli{"barrier_cost: microseconds per empty barrier() and per MPI_Barrier"};
     int calls = 10'000, reps = 5;
+    bool json = false;
     cli.add_option("--calls", calls, "barriers per repetition")->check(CLI::Range(1, 100'000'000));
     cli.add_option("--reps", reps, "repetitions (the median is reported)")->check(CLI::Range(1, 100));
+    cli.add_flag("--json", json, "print one JSON line");
     CLI11_PARSE(cli, argc, argv);
 
     const MPI_Comm mpi = world.mpi_comm();
@@ -38,11 +41,16 @@ int main(int argc, char** argv) {
     };
     const double buddy_us = median_us([&] { world.barrier(); });
     const double mpi_us = median_us([&] { MPI_Barrier(mpi); });
-    if (world.rank() == 0) {
+    const double ratio = mpi_us > 0 ? buddy_us / mpi_us : 0.0;
+    if (world.rank() == 0 && json) {
+        std::printf("{\"ranks\": %d, \"placement\": \"%s\", \"barrier_us\": %.4f, \"mpi_barrier_us\": %.4f, "
+                    "\"ratio\": %.4f}\n",
+                    world.size(), world.placement_name(), buddy_us, mpi_us, ratio);
+    } else if (world.rank() == 0) {
         std::printf("barrier_cost: %d ranks, %s, %d calls x %d reps (median)\n", world.size(), world.placement_name(),
                     calls, reps);
         std::printf("  buddy::comm::barrier()  %9.2f us\n  MPI_Barrier             %9.2f us\n  ratio                   %9.2f\n",
-                    buddy_us, mpi_us, mpi_us > 0 ? buddy_us / mpi_us : 0.0);
+                    buddy_us, mpi_us, ratio);
     }
     return 0;
 }

@@ -125,6 +125,7 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
     // the report shows them: only when one is asked for.
     if (!settings_.report_path.empty()) hw_ = std::make_unique<hw_counters>();
     epochs_ = std::make_unique<barrier_epochs>(world_);
+    sums_ = std::make_unique<sum_reduction>(world_);
     live_runtimes().push_back(this);
     // The comm's life, for the report's wall and application time, starts
     // now: MPI start-up, the router attach and address exchange are not the
@@ -161,6 +162,7 @@ void runtime::finish() noexcept {
         backend_->drain();
         MPI_Barrier(world_);  // no rank tears down while another may still send to it
         epochs_->close();
+        sums_->close();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "buddy: rank %d: error during shutdown: %s\n", rank_, e.what());
     }
@@ -310,18 +312,16 @@ void runtime::barrier(barrier_kind kind) {
     bool stuck = false;
     std::chrono::steady_clock::time_point stuck_since{};
     for (;;) {
-        const std::uint64_t local[4] = {backend_->messages_written(), owner_.counters_.messages_handled, tag,
-                                        tag * tag};
-        std::uint64_t global[4] = {0, 0, 0, 0};
-        MPI_Request request;
-        MPI_Iallreduce(local, global, 4, MPI_UINT64_T, MPI_SUM, world_, &request);
-        int done = 0;
+        sums_->start({backend_->messages_written(), owner_.counters_.messages_handled, tag, tag * tag});
+        // Tested once before the first poll: an empty barrier's round often
+        // completes at once, and then costs no poll at all.
+        bool done = sums_->test();
         unsigned idle = 0;
         auto last_progress = std::chrono::steady_clock::now();
         while (!done) {
             const bool moved = backend_->poll(true);
             if (backend_->has_unsent()) backend_->flush(engine::flush_reason::barrier);
-            MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+            done = sums_->test();
             if (moved) {
                 idle = 0;
                 last_progress = std::chrono::steady_clock::now();
@@ -336,6 +336,7 @@ void runtime::barrier(barrier_kind kind) {
             }
         }
         ++owner_.counters_.quiescence_rounds;
+        const sum_reduction::vector& global = sums_->result();
         if (global[2] != ranks * tag || global[3] != ranks * tag * tag) [[unlikely]]
             barrier_failed(tag, true, 0.0);
         if (global[0] == previous[0] && global[1] == previous[1]) {

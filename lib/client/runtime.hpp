@@ -13,6 +13,7 @@
 #include <string>
 
 #include "barrier_epochs.hpp"
+#include "sum_reduction.hpp"
 #include "buddy/control/job_secret.hpp"
 #include "wait_choice.hpp"
 #include "buddy/comm.hpp"
@@ -173,6 +174,7 @@ private:
     /// barrier whose first round finds them unchanged is quiet at once.
     std::uint64_t settled_[2] = {0, 0};
     std::unique_ptr<barrier_epochs> epochs_;
+    std::unique_ptr<sum_reduction> sums_;  ///< the barrier's counting rounds
     wait_choice wait_;
     wire::batch_limits limits_;
     std::unique_ptr<backend> backend_;

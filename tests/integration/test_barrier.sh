@@ -6,12 +6,20 @@
 #  2. a rank that returns without barrier() (its comm's final barrier meets
 #     the others' barrier()) ends the job with an error naming it and both
 #     barriers;
-#  3. the same program with every rank in step passes.
+#  3. the same program with every rank in step passes;
+#  4. its counting round (sum_check) agrees with MPI_Allreduce at 1 to 7
+#     ranks: powers of two, and every way of folding the rest into one.
 source "$(dirname "$0")/lib.sh"
 EXE="$BUILD_DIR/tests/integration/barrier_check"
 PLACEMENTS=${BUDDY_TEST_PLACEMENTS:-inproc host}
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
+
+for n in 1 2 3 4 5 6 7; do
+  out=$(run_mpi 60 "$n" "$BUILD_DIR/tests/integration/sum_check")
+  grep -q "sum_check: ok ($n ranks" <<<"$out" || fail "the counting round at $n ranks: $out"
+done
+echo "ok: the counting round agrees with MPI_Allreduce at 1 to 7 ranks"
 
 for placement in $PLACEMENTS; do
   export BUDDY_PLACEMENT=$placement

@@ -70,6 +70,7 @@ struct options {
     int threads = 1;
     int serial_max_scale = 12;
     std::size_t round_words = std::size_t{1} << 20;
+    std::size_t block_rows = 1024;
     bool json = false;
     bool corrupt = false;
 };
@@ -110,12 +111,13 @@ inline std::pair<std::uint64_t, std::uint64_t> answer_row(const vertex* row, std
 
 /// Queries whose answer is on this rank: tested in place, in parallel.
 /// Returns (hits, wedges tested).
-std::pair<std::uint64_t, std::uint64_t> count_local(const csr& L, const owner_map& map, int rank) {
+/// Rows [first, last) of L; `sets` holds each thread's mark array.
+std::pair<std::uint64_t, std::uint64_t> count_local(const csr& L, const owner_map& map, int rank,
+                                                    tbb::enumerable_thread_specific<triangles::row_marks>& sets,
+                                                    std::size_t first, std::size_t last) {
     using acc = std::pair<std::uint64_t, std::uint64_t>;
-    const std::size_t vertices = static_cast<std::size_t>(map.ranks) * L.rows();
-    tbb::enumerable_thread_specific<triangles::row_marks> sets{triangles::row_marks(vertices)};
     return tbb::parallel_reduce(
-        tbb::blocked_range<std::size_t>(0, L.rows(), 256), acc{0, 0},
+        tbb::blocked_range<std::size_t>(first, last, 256), acc{0, 0},
         [&](const tbb::blocked_range<std::size_t>& r, acc a) {
             triangles::row_marks& marks = sets.local();
             for (std::size_t q = r.begin(); q < r.end(); ++q) {
@@ -129,6 +131,12 @@ std::pair<std::uint64_t, std::uint64_t> count_local(const csr& L, const owner_ma
         [](acc x, acc y) { return acc{x.first + y.first, x.second + y.second}; });
 }
 
+std::pair<std::uint64_t, std::uint64_t> count_local(const csr& L, const owner_map& map, int rank) {
+    const std::size_t vertices = static_cast<std::size_t>(map.ranks) * L.rows();
+    tbb::enumerable_thread_specific<triangles::row_marks> sets{triangles::row_marks(vertices)};
+    return count_local(L, map, rank, sets, 0, L.rows());
+}
+
 // ---- buddy mode -------------------------------------------------------------
 
 void on_span(buddy::comm&, vertex u, std::span<const vertex> cand) {
@@ -137,11 +145,12 @@ void on_span(buddy::comm&, vertex u, std::span<const vertex> cand) {
     g_state->wedges_answered += cand.size();
 }
 
-/// Sends the remote queries; handlers answer them on the owners.  Returns the wedges sent.
-/// A span never exceeds max_span elements: longer candidate lists go in pieces, and
-/// a row message carries at most max_span entries (entries beyond go as span queries).
+/// Sends the remote queries of rows [first, end); handlers answer them on the
+/// owners.  Returns the wedges sent.  A span never exceeds max_span elements:
+/// longer candidate lists go in pieces, and a row message carries at most
+/// max_span entries (entries beyond go as span queries).
 std::uint64_t send_queries_buddy(buddy::comm& world, const csr& L, const owner_map& map, batching mode,
-                                 std::size_t max_span) {
+                                 std::size_t max_span, std::size_t first, std::size_t end) {
     const int rank = world.rank();
     std::uint64_t wedges = 0;
     auto send_span = [&](int dest, vertex u, const vertex* row, std::size_t j) {
@@ -153,7 +162,7 @@ std::uint64_t send_queries_buddy(buddy::comm& world, const csr& L, const owner_m
     if (mode == batching::row) {
         std::vector<std::size_t> last(map.ranks, 0);  // per destination: last position it owns, 0 = none
         std::vector<int> touched;
-        for (std::size_t q = 0; q < L.rows(); ++q) {
+        for (std::size_t q = first; q < end; ++q) {
             const auto row = L.row(q);
             touched.clear();
             for (std::size_t j = 1; j < row.size(); ++j) {
@@ -182,7 +191,7 @@ std::uint64_t send_queries_buddy(buddy::comm& world, const csr& L, const owner_m
         }
         return wedges;
     }
-    for (std::size_t q = 0; q < L.rows(); ++q) {
+    for (std::size_t q = first; q < end; ++q) {
         const auto row = L.row(q);
         for (std::size_t j = 1; j < row.size(); ++j) {
             const vertex u = row[j];
@@ -409,9 +418,21 @@ int run(buddy::comm& world, const options& o) {
         bytes = r.words * sizeof(std::uint32_t);
         rounds = r.rounds;
     } else {
-        // Remote queries first so they are in flight while the local ones run.
-        remote_wedges = send_queries_buddy(world, L, map, mode, max_span);
-        local = count_local(L, map, rank);
+        // Blocks of rows: a block's remote queries first, so they are in
+        // flight while its local ones run, then a progress() call.  A rank
+        // runs the handlers of what others sent it only inside buddy calls:
+        // one long local count would leave its peers' batches waiting, and
+        // the peers themselves stalled on credit, for the whole of it.
+        const std::size_t vertices = static_cast<std::size_t>(p) * L.rows();
+        tbb::enumerable_thread_specific<triangles::row_marks> sets{triangles::row_marks(vertices)};
+        for (std::size_t first = 0; first < L.rows(); first += o.block_rows) {
+            const std::size_t last = std::min(L.rows(), first + o.block_rows);
+            remote_wedges += send_queries_buddy(world, L, map, mode, max_span, first, last);
+            const auto got = count_local(L, map, rank, sets, first, last);
+            local.first += got.first;
+            local.second += got.second;
+            world.progress();
+        }
         world.barrier();
         messages = world.stats().messages_sent - sent_before;
         bytes = world.stats().bytes_sent - bytes_before;
@@ -539,6 +560,10 @@ int main(int argc, char** argv) try {
         app.add_option("--round-words", o.round_words, "mpi mode: 32-bit words of queries a rank sends per round")
             ->capture_default_str()
             ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 28));
+        app.add_option("--block-rows", o.block_rows,
+                       "buddy mode: rows per block of queries, local count and progress() call")
+            ->capture_default_str()
+            ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 31));
         app.add_flag("--json", o.json, "print one JSON result line");
         app.add_flag("--corrupt", o.corrupt, "debug: corrupt one received value to prove verification fails");
         const auto status = apps::parse_command_line(app, argc, argv, world.rank(), [&] {

@@ -41,10 +41,11 @@ for placement in $PLACEMENTS; do
         expect_verified "$line" "buddy/$placement row queries at $n ranks"
         check_count "$line" "buddy/$placement row queries at $n ranks"
     done
-    out=$(run_mpi 30 2 "$EXE" "${SIZE[@]}" --batching span --json) || fail "buddy/$placement span queries: exit status $?"
+    # Blocks of 37 rows: many blocks, the last one short.
+    out=$(run_mpi 30 2 "$EXE" "${SIZE[@]}" --batching span --block-rows 37 --json) || fail "buddy/$placement span queries: exit status $?"
     line=$(last_line "$out")
-    expect_verified "$line" "buddy/$placement span queries at 2 ranks"
-    check_count "$line" "buddy/$placement span queries at 2 ranks"
+    expect_verified "$line" "buddy/$placement span queries in blocks of 37 rows at 2 ranks"
+    check_count "$line" "buddy/$placement span queries in blocks of 37 rows at 2 ranks"
     # A 256-byte message limit caps a span at 48 vertices: long rows fall back to span
     # queries and long candidate lists go in pieces.
     out=$(run_mpi 30 3 "$EXE" "${SIZE[@]}" --buddy-max-message=256 --json) \

@@ -128,8 +128,10 @@ private:
     /// Writes one record into dest's lane: the shared body of async().
     /// `size_of()` gives the payload bytes; `encode(body)` writes the payload
     /// and returns its end.  Fixed: the size cannot change; Aligned: the
-    /// payload is a multiple of 8 bytes, so no padding is written.
-    template <bool Fixed, bool Aligned, typename SizeOf, typename Encode>
+    /// payload is a multiple of 8 bytes, so no padding is written; Small: a
+    /// fixed payload no larger than the least max-message any comm accepts
+    /// (knob_range::max_message_min), so it is never oversized.
+    template <bool Fixed, bool Aligned, bool Small, typename SizeOf, typename Encode>
     void append(int dest, std::uint16_t id, SizeOf size_of, Encode encode);
 
     // Slow paths, out of line.
@@ -140,7 +142,9 @@ private:
 
     // Hot-path state, read by the inline async().
     detail::lane* lanes_ = nullptr;               ///< one per lane
-    const std::uint32_t* lane_of_ = nullptr;      ///< destination rank -> lane index
+    /// Destination rank -> its lane: one load from the rank to the window
+    /// (an index into lanes_ cost a multiply, an add and a spill per message).
+    detail::lane* const* lane_for_ = nullptr;
     std::size_t max_payload_ = 0;
     int rank_ = 0;
     int size_ = 0;
@@ -159,7 +163,7 @@ inline void comm::async(int dest, Handler handler, const Args&... args) {
                       "these arguments (a std::span arrives as std::span<const T>)");
         // The record carries the function's code offset, then the arguments.
         const std::uint64_t offset = detail::function_offset(reinterpret_cast<const void*>(handler));
-        append<false, false>(
+        append<false, false, false>(
             dest, detail::function_handler<H, std::remove_cvref_t<Args>...>::id,
             [&] { return detail::payload_size(sizeof offset, args...); },
             [&](std::byte* body) {
@@ -175,7 +179,8 @@ inline void comm::async(int dest, Handler handler, const Args&... args) {
                       "with these arguments (a std::span arrives as std::span<const T>)");
         (void)handler;
         constexpr bool fixed = detail::all_fixed_v<Args...>;
-        append<fixed, fixed && detail::fixed_payload_size_v<Args...> % 8 == 0>(
+        append<fixed, fixed && detail::fixed_payload_size_v<Args...> % 8 == 0,
+               fixed && detail::fixed_payload_size_v<Args...> <= knob_range::max_message_min>(
             dest, detail::lambda_handler<H, std::remove_cvref_t<Args>...>::id,
             [&] {
                 if constexpr (fixed) return detail::fixed_payload_size_v<Args...>;
@@ -185,20 +190,21 @@ inline void comm::async(int dest, Handler handler, const Args&... args) {
     }
 }
 
-template <bool Fixed, bool Aligned, typename SizeOf, typename Encode>
+template <bool Fixed, bool Aligned, bool Small, typename SizeOf, typename Encode>
 inline void comm::append(int dest, std::uint16_t id, SizeOf size_of, Encode encode) {
+    static_assert(!Small || Fixed);
     std::size_t payload = size_of();
     if (static_cast<unsigned>(dest) >= static_cast<unsigned>(size_)) [[unlikely]] bad_destination(dest);
-    if (payload > max_payload_) [[unlikely]] oversized(payload);
+    if constexpr (!Small) {
+        if (payload > max_payload_) [[unlikely]] oversized(payload);
+    }
     std::size_t header = wire::header_bytes_for(payload);
     std::size_t bytes = wire::align_up(header + payload);
-    const std::uint32_t lane_index = lane_of_[dest];
-    detail::lane* l = &lanes_[lane_index];
+    detail::lane* const l = lane_for_[dest];  // lanes never move: make_room leaves this valid
     while (static_cast<std::size_t>(l->limit - l->cursor) < bytes) [[unlikely]] {
         // make_room may run handlers; if one of them changed a container
         // passed here, size it again so the encoding fits what was reserved.
-        make_room(lane_index, bytes);
-        l = &lanes_[lane_index];
+        make_room(static_cast<std::uint32_t>(l - lanes_), bytes);
         if constexpr (!Fixed) {
             payload = size_of();
             if (payload > max_payload_) oversized(payload);

@@ -94,7 +94,7 @@ void comm::start(MPI_Comm world, config settings, bool own_mpi) {
     size_ = runtime_->size();
     max_payload_ = runtime_->settings().max_message;
     lanes_ = nullptr;
-    runtime_->attach_lanes(lanes_, lane_of_);
+    runtime_->attach_lanes(lanes_, lane_for_);
 }
 
 comm::~comm() {

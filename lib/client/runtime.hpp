@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "barrier_epochs.hpp"
 #include "sum_reduction.hpp"
@@ -63,9 +64,14 @@ public:
     ~runtime();
 
     void make_room(std::uint32_t lane_index, std::size_t bytes) { backend_->make_room(lane_index, bytes); }
-    void attach_lanes(wire::window*& lanes, const std::uint32_t*& lane_of) noexcept {
+    /// The backend's lanes, and each destination's lane.  Backends size their
+    /// lanes once, at construction, so these pointers hold for the comm's life.
+    void attach_lanes(wire::window*& lanes, wire::window* const*& lane_for) {
         lanes = backend_->lanes();
-        lane_of = backend_->lane_of();
+        const std::uint32_t* lane_of = backend_->lane_of();
+        lane_for_.resize(static_cast<std::size_t>(size_));
+        for (std::size_t d = 0; d < lane_for_.size(); ++d) lane_for_[d] = lanes + lane_of[d];
+        lane_for = lane_for_.data();
     }
     /// The user's barrier(); the destructor's is barrier(barrier_kind::final).
     void barrier() { barrier(barrier_kind::explicit_call); }
@@ -178,6 +184,7 @@ private:
     wait_choice wait_;
     wire::batch_limits limits_;
     std::unique_ptr<backend> backend_;
+    std::vector<wire::window*> lane_for_;  ///< destination rank -> its lane (comm::async reads it)
     clock::time_point started_ = clock::now();  ///< the comm's life starts (wall time of the report)
     std::unique_ptr<hw_counters> hw_;            ///< hardware counters, only when a report is asked for
 };

@@ -30,16 +30,18 @@ int main(int argc, char** argv) {
     std::printf("granularity %s, depth %u, %llu ranks per node, ring-bytes %s, 1 router per node, 1 thread\n\n",
                 buddy::knobs::format_bytes(c.granularity).c_str(), depth, static_cast<unsigned long long>(per_node),
                 buddy::knobs::format_bytes(c.ring_bytes).c_str());
-    std::printf("| ranks | inproc: per rank | inproc: per node | host: rings per rank | host: batches per router |\n");
-    std::printf("|---|---|---|---|---|\n");
+    std::printf("| ranks | inproc: batches per rank | inproc: node rings per rank | inproc: per node | host: rings per "
+                "rank | host: batches per router |\n");
+    std::printf("|---|---|---|---|---|---|\n");
     for (std::uint64_t ranks : {2ull, 16ull, 64ull, 256ull, 1024ull, 4096ull, 16384ull, 65536ull, 100000ull}) {
         const mm::job_shape shape{ranks, std::min(per_node, ranks)};
         c.where = buddy::placement::inproc;
         const mm::estimate in = mm::worst_case(c, shape);
         c.where = buddy::placement::host;
         const mm::estimate h = mm::worst_case(c, shape);
-        std::printf("| %llu | %s | %s | %s | %s |\n", static_cast<unsigned long long>(ranks),
-                    mm::human_bytes(in.rank_bytes).c_str(), mm::human_bytes(in.rank_bytes * shape.ranks_per_node).c_str(),
+        std::printf("| %llu | %s | %s | %s | %s | %s |\n", static_cast<unsigned long long>(ranks),
+                    mm::human_bytes(in.rank_bytes).c_str(), mm::human_bytes(in.node_ring_bytes).c_str(),
+                    mm::human_bytes((in.rank_bytes + in.node_ring_bytes) * shape.ranks_per_node).c_str(),
                     mm::human_bytes(h.rank_bytes).c_str(), mm::human_bytes(h.router_bytes).c_str());
     }
     return 0;

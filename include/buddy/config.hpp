@@ -89,6 +89,9 @@ struct config {
     /// Seal every batch and ring chunk with a CRC-32C and verify it at every hop
     /// (docs/reliability.md); off: no checksum, one branch per batch.
     bool checksum = false;
+    /// Placement inproc, direct route: ranks of one node send each other
+    /// batches through shared-memory rings (docs/placement.md); off: over UCX.
+    bool node_rings = true;
 
     /// A value taken from the environment or a flag, as the user wrote it: an
     /// error echoes exactly this text, and describe() says where a value came from.

@@ -1,6 +1,8 @@
 // Placement inproc: the engine runs inside the rank.  One lane and one hop per
-// destination rank; batches go to other ranks as UCX active messages, and
-// batches to this rank itself go straight to its delivery queue.
+// destination rank; batches go to ranks of other nodes as UCX active
+// messages, to ranks of this node through shared-memory rings (node_rings.hpp:
+// async() writes into the ring chunk itself), and batches to this rank itself
+// go straight to its delivery queue.
 //
 // Each rank is its own router, so a route with intermediate hops (mesh2d)
 // makes ranks forward records for others: a batch that arrives holding
@@ -8,6 +10,10 @@
 // (transit), and the records for this rank are packed to its front and
 // delivered.  With the direct route no batch can hold another rank's record,
 // and the walk is skipped entirely.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -19,6 +25,7 @@
 #include "buddy/transport/active_message.hpp"
 #include "buddy/transport/endpoint.hpp"
 #include "buddy/transport/worker.hpp"
+#include "node_rings.hpp"
 #include "runtime.hpp"
 
 namespace buddy::detail {
@@ -30,6 +37,7 @@ namespace {
 std::size_t eager_limit(const config& c) {
     return std::max<std::size_t>(1 << 20, 2 * (c.granularity + wire::batch_header_bytes));
 }
+
 
 class inproc_backend final : public backend {
 public:
@@ -54,10 +62,14 @@ public:
         transit_limits_.ranks = static_cast<std::uint32_t>(rt.size());
         transit_limits_.max_payload = rt.settings().max_message;
         exchange_addresses();
+        // Node rings carry whole batches to one destination: only where a
+        // batch never holds records for others (the direct route).
+        if (!transit_ && rt.settings().node_rings) open_node_rings();
     }
 
     ~inproc_backend() override {
         for (const waiting& w : waiting_) receiver_.release(w.rb);
+        for (const auto& [b, r] : ring_queue_) aggregator_.pool().release(b);
         for (auto& p : peers_)
             if (p) p->close(worker_, 1.0);
     }
@@ -67,15 +79,39 @@ public:
 
     void make_room(std::uint32_t lane_index, std::size_t bytes) override {
         link l{this};
-        aggregator_.make_room(lane_index, bytes, l);
+        const int r = ring_of(lane_index);
+        if (r < 0 || oversized_lane_ == lane_index) {
+            aggregator_.make_room(lane_index, bytes, l);
+            return;
+        }
+        if (bytes + wire::batch_header_bytes + trailer_ > rings_->outbound(0).max_chunk_payload()) {
+            // Larger than a ring chunk can be: over UCX, in a batch of its own.
+            // Records a wait in there sends to this lane go the same way, so the
+            // window stays the aggregator's until it returns.
+            commit_ring(lane_index, static_cast<std::size_t>(r), engine::flush_reason::full);
+            oversized_lane_ = lane_index;
+            aggregator_.make_room(lane_index, bytes, l);
+            oversized_lane_ = no_lane;
+            return;
+        }
+        ring_make_room(lane_index, static_cast<std::size_t>(r), bytes);
     }
 
     void flush(engine::flush_reason why) override {
         link l{this};
         aggregator_.flush_all(why, l);
+        for (std::size_t r = 0; r < ring_begin_.size(); ++r) {
+            const std::uint32_t lane = rings_->rank_of(r);
+            if (ring_begin_[r] != nullptr && aggregator_.windows()[lane].records != 0) commit_ring(lane, r, why);
+        }
     }
 
-    bool has_unsent() const noexcept override { return aggregator_.any_records() || !waiting_.empty(); }
+    bool has_unsent() const noexcept override {
+        if (aggregator_.any_records() || !waiting_.empty()) return true;
+        for (std::size_t r = 0; r < ring_begin_.size(); ++r)
+            if (ring_begin_[r] != nullptr && aggregator_.windows()[rings_->rank_of(r)].records != 0) return true;
+        return false;
+    }
     // Transit records are in the aggregator's count of records written, but
     // they are not new messages: their origin counted them when it wrote them.
     // Taking them out keeps the job's sum of written equal to the sum of
@@ -83,14 +119,20 @@ public:
     // transit_records_ grows in the same step that copies them into a window
     // (pass_on, which runs no handler and reads no count meanwhile), so the
     // difference never counts a record twice or not at all.
+    // Records in open ring chunks are in the aggregator's sum (it adds every
+    // window's count); committed ones are counted here.
     std::uint64_t messages_written() const noexcept override {
-        return aggregator_.records_written() - transit_records_;
+        return aggregator_.records_written() - transit_records_ + ring_.records;
     }
 
     bool poll(bool run_handlers) override {
         bool moved = worker_.progress();
         if (receiver_.failure() != UCS_OK)
             rt_.fatal(std::string("receiving a batch failed: ") + ucs_status_string(receiver_.failure()));
+        // Node rings are emptied even when handlers may not run (the chunks
+        // wait, copied out): a sender waiting for room must never wait on a
+        // receiver that is itself waiting deep inside handlers.
+        if (!ring_begin_.empty()) moved |= poll_rings(run_handlers);
         if (!run_handlers) return moved;
         // Deliver what is queued now, not what handlers queue meanwhile, so one
         // poll is bounded.  Each batch leaves its queue before delivery, so a
@@ -129,7 +171,7 @@ public:
     void drain() override {
         const auto deadline = clock::now() + std::chrono::duration<double>(timeout_);
         unsigned idle = 0;
-        while (aggregator_.total_in_flight() > 0 || !waiting_.empty()) {
+        while (aggregator_.total_in_flight() > 0 || !waiting_.empty() || rings_in_flight()) {
             if (poll(true)) idle = 0;
             else rt_.idle_pause(idle);
             if (clock::now() > deadline) {
@@ -144,27 +186,44 @@ public:
         c.messages_sent += messages_written();
         c.records_transit += transit_records_;
         c.records_self += self_records_;
-        c.bytes_sent += aggregator_.record_bytes_written();
-        c.batches_sent += a.batches_sent;
-        c.batch_bytes_sent += a.batch_bytes_sent;
-        c.flush_full += a.flush_full;
-        c.flush_barrier += a.flush_barrier;
-        c.flush_idle += a.flush_idle;
-        c.backpressure_waits += a.credit_waits;
+        c.bytes_sent += aggregator_.record_bytes_written() + ring_.record_bytes + ring_open_bytes();
+        c.batches_sent += a.batches_sent + ring_.batches;
+        c.batch_bytes_sent += a.batch_bytes_sent + ring_.batch_bytes;
+        c.flush_full += a.flush_full + ring_.flush_full;
+        c.flush_barrier += a.flush_barrier + ring_.flush_barrier;
+        c.flush_idle += a.flush_idle + ring_.flush_idle;
+        c.backpressure_waits += a.credit_waits + ring_.waits;
         c.in_flight_max = a.in_flight_max;
     }
 
     std::vector<link_report> links() const override {
         std::vector<link_report> out;
         const std::vector<engine::hop_counters>& hops = aggregator_.hops_sent();
-        for (std::uint32_t h = 0; h < hops.size(); ++h)
-            if (hops[h].batches) out.push_back(link_report{h, hops[h].batches, hops[h].bytes});
+        for (std::uint32_t h = 0; h < hops.size(); ++h) {
+            std::uint64_t batches = hops[h].batches, bytes = hops[h].bytes;
+            const int r = ring_of(h);
+            if (r >= 0) {
+                batches += ring_hops_[static_cast<std::size_t>(r)].batches;
+                bytes += ring_hops_[static_cast<std::size_t>(r)].bytes;
+            }
+            if (batches) out.push_back(link_report{h, batches, bytes});
+        }
         return out;
     }
 
     std::string describe() const override {
+        std::string node = ", no node rings";
+        if (rings_ && rings_->active())
+            node = ", node rings to " + std::to_string(rings_->peers()) + " ranks of this node (" +
+                   std::to_string(rings_->capacity()) + " bytes each)";
+        else if (rings_ && !rings_->why_not().empty())
+            node += " (" + rings_->why_not() + ")";
+        else if (transit_)
+            node += " (route " + std::string(to_string(rt_.settings().route)) + ")";
+        else if (!rt_.settings().node_rings)
+            node += " (node-rings off)";
         return "engine: inproc, " + std::to_string(lane_of_.size()) + " hops, route " +
-               std::string(to_string(rt_.settings().route)) + ", UCX active messages";
+               std::string(to_string(rt_.settings().route)) + ", UCX active messages" + node;
     }
 
 private:
@@ -236,6 +295,174 @@ private:
         // whole batch of records.  Not while passing transit records on: that
         // walk holds a batch half done, and must not recurse into the next.
         if (!forwarding_) poll(rt_.handlers_allowed());
+    }
+
+    // ------------------------------------------------------------ node rings
+    //
+    // A ring lane's window points into a chunk reserved in the ring to that
+    // rank, after room for the batch header; commit_ring() writes the header
+    // (and checksum trailer) and publishes the chunk, which the receiver
+    // delivers as a batch.  The ring's free space is the credit: a full ring
+    // means the receiver has not taken depth + 1 batches yet, and the sender
+    // waits, polling (running its own handlers), as for UCX credit.
+
+    static constexpr std::uint32_t no_lane = ~std::uint32_t{0};
+
+    int ring_of(std::uint32_t lane) const noexcept {
+        return ring_begin_.empty() ? -1 : rings_->index_of(lane);
+    }
+
+    void open_node_rings() {
+        const config& cfg = rt_.settings();
+        try {
+            rings_.emplace(rt_);
+        } catch (const std::exception& e) {
+            rt_.fatal(std::string("setting up the rings between the ranks of this node: ") + e.what());
+        }
+        if (!rings_->active()) return;
+        trailer_ = wire::trailer_bytes(cfg.checksum);
+        ring_begin_.assign(rings_->peers(), nullptr);
+        ring_hops_.assign(rings_->peers(), engine::hop_counters{});
+        ring_pids_.assign(rings_->peers(), 0);
+        // Who is on the other end, to tell a dead rank from a slow one.
+        std::vector<int> pids(static_cast<std::size_t>(rt_.size()));
+        const int mine = static_cast<int>(getpid());
+        MPI_Allgather(&mine, 1, MPI_INT, pids.data(), 1, MPI_INT, rt_.mpi());
+        for (std::size_t r = 0; r < rings_->peers(); ++r) ring_pids_[r] = pids[rings_->rank_of(r)];
+        for (std::size_t r = 0; r < rings_->peers(); ++r)
+            inbound_name_.push_back("node ring from rank " + std::to_string(rings_->rank_of(r)));
+    }
+
+    void ring_make_room(std::uint32_t lane, std::size_t r, std::size_t bytes) {
+        link l{this};
+        const auto start = clock::now();
+        unsigned idle = 0;
+        bool counted = false;
+        std::optional<runtime::timed_wait> timing;
+        ring::producer& out = rings_->outbound(r);
+        const std::size_t target = wire::batch_header_bytes + rt_.settings().granularity + trailer_;
+        for (;;) {
+            wire::window& w = aggregator_.windows()[lane];
+            if (ring_begin_[r] != nullptr) {
+                // A handler run by a wait below may have opened this lane again.
+                if (static_cast<std::size_t>(w.limit - w.cursor) >= bytes) return;
+                commit_ring(lane, r, engine::flush_reason::full);
+                // Give arrived batches a turn once per batch sent, as send() does.
+                if (!forwarding_) poll(rt_.handlers_allowed());
+                continue;
+            }
+            // The window may still be the aggregator's (after an oversized record): hand it back.
+            if (aggregator_.release_window(lane, l)) continue;
+            std::size_t granted = 0;
+            const std::size_t need = wire::batch_header_bytes + bytes + trailer_;
+            std::byte* p = out.try_reserve(need, std::max(target, need), granted);
+            if (p != nullptr) {
+                ring_begin_[r] = p;
+                w = wire::window{p + wire::batch_header_bytes, p + granted - trailer_, 0};
+                return;
+            }
+            // The receiver has not taken enough yet: run our own handlers meanwhile
+            // (what keeps two flooding ranks from deadlocking).
+            if (!counted) {
+                ++ring_.waits;
+                counted = true;
+                timing.emplace(rt_, &counters::time_stall_ns);
+            }
+            if (poll(rt_.handlers_allowed())) {
+                idle = 0;
+            } else {
+                rt_.idle_pause(idle);
+                if ((idle & 63) == 0) check_ring_peer(r, start);
+            }
+        }
+    }
+
+    void check_ring_peer(std::size_t r, clock::time_point since) {
+        const std::string who = "rank " + std::to_string(rings_->rank_of(r)) + " (pid " +
+                                std::to_string(ring_pids_[r]) + ", this node)";
+        if (::kill(ring_pids_[r], 0) != 0 && errno == ESRCH)
+            rt_.fatal(who + " is gone: its node ring stays full");
+        if (clock::now() - since > std::chrono::duration<double>(timeout_))
+            rt_.fatal("waited " + std::to_string(timeout_) + " s for " + who +
+                      " to take a batch from its node ring (BUDDY_TIMEOUT); is it stuck outside buddy calls?");
+    }
+
+    void commit_ring(std::uint32_t lane, std::size_t r, engine::flush_reason why) {
+        std::byte* const begin = ring_begin_[r];
+        if (begin == nullptr) return;
+        wire::window& w = aggregator_.windows()[lane];
+        const auto used = static_cast<std::size_t>(w.cursor - (begin + wire::batch_header_bytes));
+        if (w.records != 0) {
+            const std::size_t bytes = wire::finish_batch(begin, rt_.job(), rank_, static_cast<std::uint32_t>(w.records),
+                                                         used, trailer_ != 0);
+            rings_->outbound(r).commit(bytes);
+            ring_.records += w.records;
+            ring_.record_bytes += used;
+            ++ring_.batches;
+            ring_.batch_bytes += bytes;
+            ++ring_hops_[r].batches;
+            ring_hops_[r].bytes += bytes;
+            switch (why) {
+                case engine::flush_reason::full: ++ring_.flush_full; break;
+                case engine::flush_reason::barrier: ++ring_.flush_barrier; break;
+                case engine::flush_reason::idle: ++ring_.flush_idle; break;
+            }
+        } else {
+            rings_->outbound(r).commit(0);
+        }
+        ring_begin_[r] = nullptr;
+        w = wire::window{};
+    }
+
+    // Copies each arrived chunk out (the ring is free again before its
+    // handlers run) and delivers it, or queues it when handlers may not run.
+    bool poll_rings(bool run) {
+        bool moved = false;
+        if (run) {
+            for (std::size_t n = ring_queue_.size(); n > 0 && !ring_queue_.empty(); --n) {
+                auto [b, r] = ring_queue_.front();
+                ring_queue_.pop_front();
+                deliver_copy(b, r);
+                moved = true;
+            }
+        }
+        for (std::size_t r = 0; r < ring_begin_.size(); ++r) {
+            ring::consumer& in = rings_->inbound(r);
+            const std::span<const std::byte> c = in.front();
+            if (c.data() == nullptr) {
+                if (in.corrupted()) rt_.fatal("the " + inbound_name_[r] + " is corrupted (bad chunk framing)");
+                continue;
+            }
+            engine::batch_buffer* b = aggregator_.pool().acquire(c.size());
+            std::memcpy(b->data(), c.data(), c.size());
+            b->bytes = c.size();
+            in.pop();
+            moved = true;
+            if (run && ring_queue_.empty()) deliver_copy(b, r);
+            else ring_queue_.emplace_back(b, r);
+        }
+        return moved;
+    }
+
+    void deliver_copy(engine::batch_buffer* b, std::size_t r) {
+        rt_.deliver(std::span<const std::byte>(b->data(), b->bytes), inbound_name_[r].c_str());
+        aggregator_.pool().release(b);
+    }
+
+    bool rings_in_flight() noexcept {
+        if (!ring_queue_.empty()) return true;
+        for (std::size_t r = 0; r < ring_begin_.size(); ++r)
+            if (!rings_->outbound(r).drained()) return true;
+        return false;
+    }
+
+    std::uint64_t ring_open_bytes() const noexcept {
+        std::uint64_t n = 0;
+        for (std::size_t r = 0; r < ring_begin_.size(); ++r)
+            if (ring_begin_[r] != nullptr)
+                n += static_cast<std::uint64_t>(aggregator_.windows()[rings_->rank_of(r)].cursor -
+                                                (ring_begin_[r] + wire::batch_header_bytes));
+        return n;
     }
 
     // ------------------------------------------------------------ transit
@@ -390,6 +617,20 @@ private:
     std::deque<waiting> waiting_;    ///< arrived batches whose transit records wait for credit
     std::uint64_t transit_records_ = 0;
     std::uint64_t self_records_ = 0;     ///< records in batches to this rank itself
+
+    // Node rings (empty vectors: none).
+    std::optional<node_rings> rings_;
+    std::vector<std::byte*> ring_begin_;       ///< per ring: the reserved chunk (its batch header), or null
+    std::vector<engine::hop_counters> ring_hops_;
+    std::vector<int> ring_pids_;               ///< per ring: the receiving rank's pid
+    std::vector<std::string> inbound_name_;    ///< per inbound ring, for messages
+    std::deque<std::pair<engine::batch_buffer*, std::size_t>> ring_queue_;  ///< copied out, not yet delivered
+    std::size_t trailer_ = 0;                  ///< checksum trailer bytes after each batch's records
+    std::uint32_t oversized_lane_ = no_lane;   ///< a lane whose window the aggregator holds for an oversized record
+    struct {
+        std::uint64_t records = 0, record_bytes = 0, batches = 0, batch_bytes = 0;
+        std::uint64_t flush_full = 0, flush_barrier = 0, flush_idle = 0, waits = 0;
+    } ring_;                                   ///< committed to node rings
 };
 
 }  // namespace

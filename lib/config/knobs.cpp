@@ -205,6 +205,8 @@ const knob the_table[] = {
     entry<bool_member<&config::verbose>>("verbose", form::boolean, "boolean", "print the settings in force at start"),
     entry<bool_member<&config::checksum>>("checksum", form::boolean, "boolean",
                                           "CRC-32C over every batch and ring chunk, verified at every hop; corruption fails the job"),
+    entry<bool_member<&config::node_rings>>("node-rings", form::boolean, "boolean",
+                                            "inproc: ranks of one node pass batches through shared-memory rings (off: over UCX)"),
 };
 
 std::string upper_with_underscores(std::string_view name) {

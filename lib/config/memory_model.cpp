@@ -1,6 +1,7 @@
 #include "buddy/config/memory_model.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 
 #include "buddy/config/knobs.hpp"
@@ -20,6 +21,16 @@ std::string human_bytes(std::uint64_t n) {
     return b;
 }
 
+std::uint64_t node_ring_capacity(const config& c, std::uint64_t ranks_here) {
+    const std::uint64_t batch = (batch_header_bytes + c.granularity + (c.checksum ? checksum_trailer_bytes : 0) +
+                                 ring_chunk_header_bytes + 7) & ~std::uint64_t{7};
+    const std::uint64_t least = std::max(ring_min_capacity, std::bit_ceil((std::uint64_t{c.depth} + 1) * batch));
+    const std::uint64_t peers = ranks_here > 1 ? ranks_here - 1 : 1;
+    std::uint64_t capacity = 4 * least;
+    while (capacity > least && peers * capacity > node_rings_budget) capacity /= 2;
+    return capacity;
+}
+
 estimate worst_case(const config& c, const job_shape& shape) {
     estimate e;
     const std::uint64_t ranks = std::max<std::uint64_t>(shape.ranks, 1);
@@ -29,8 +40,10 @@ estimate worst_case(const config& c, const job_shape& shape) {
     const std::uint64_t buffers_per_peer = 2ull * c.depth + 1;
     switch (c.where) {
         case placement::inproc:
-            e.peers_per_rank = ranks - 1;
+            e.node_peers = per_node - 1;
+            e.peers_per_rank = ranks - per_node;
             e.rank_bytes = e.peers_per_rank * buffers_per_peer * e.batch_bytes;
+            if (e.node_peers != 0) e.node_ring_bytes = e.node_peers * (ring_header_bytes + node_ring_capacity(c, per_node));
             break;
         case placement::host:
         case placement::dpu: {
@@ -50,10 +63,16 @@ estimate worst_case(const config& c, const job_shape& shape) {
 std::string describe(const config& c, const job_shape& shape) {
     const estimate e = worst_case(c, shape);
     const std::string g = knobs::format_bytes(c.granularity), d = std::to_string(c.depth);
-    if (c.where == placement::inproc)
-        return "memory: at most " + human_bytes(e.rank_bytes) + " of batches per rank (" +
-               std::to_string(e.peers_per_rank) + " peers x (2 x depth " + d + " + 1) x (granularity " + g +
-               " + 32 B header))";
+    if (c.where == placement::inproc) {
+        std::string line = "memory: at most " + human_bytes(e.rank_bytes) + " of batches per rank (" +
+                           std::to_string(e.peers_per_rank) + " peers on other nodes x (2 x depth " + d +
+                           " + 1) x (granularity " + g + " + 32 B header))";
+        if (e.node_peers != 0)
+            line += " and " + human_bytes(e.node_ring_bytes) + " of inbound node rings (" +
+                    std::to_string(e.node_peers) + " ranks of its node x " +
+                    human_bytes(node_ring_capacity(c, e.node_peers + 1)) + ")";
+        return line;
+    }
     return "memory: " + human_bytes(e.rank_bytes) + " of rings per rank (2 x ring-bytes " +
            knobs::format_bytes(c.ring_bytes) + " x " + std::to_string(c.router_threads) +
            " router threads); per router " + human_bytes(e.ring_bytes_per_router) +

@@ -7,7 +7,9 @@
 # fail.  SOAK_SECONDS (default: a short matrix) bounds nothing but the size.
 # Half the matrix (depth 8, and the largest messages) runs with the payload
 # checksum on (BUDDY_CHECKSUM=1): sealed and verified at every hop, nothing
-# may fail it.
+# may fail it.  Under inproc the ranks pass batches through node rings
+# (records larger than a ring chunk, in the 1 MiB run, go over UCX); a
+# second matrix turns them off.
 source "$(dirname "$0")/lib.sh"
 
 EXE="$APPS/soak"
@@ -43,5 +45,20 @@ for placement in $placements; do
     run_soak "soak $placement, 3 ranks, messages up to the 1 MiB maximum, checksum on" 3 \
         BUDDY_PLACEMENT="$placement" BUDDY_GRANULARITY=4K BUDDY_CHECKSUM=1 -- --messages 200 --phases 2
 done
+# Ranks of one node pass batches through node rings by default (every inproc
+# run above); with them off, over UCX, the path batches between nodes take.
+# Tiny batches at depth 1 fill the rings and the UCX pipeline alike.
+if [[ " $placements " == *" inproc "* ]]; then
+    out=$(run_mpi 60 3 "$APPS/histogram" --updates 1000 --buddy-verbose 2>&1) || fail "histogram --buddy-verbose: exit $?"
+    grep -q "node rings to 2 ranks of this node" <<<"$out" || fail "inproc at 3 ranks does not use node rings: $out"
+    out=$(run_mpi 60 3 -x BUDDY_NODE_RINGS=0 "$APPS/histogram" --updates 1000 --buddy-verbose 2>&1) ||
+        fail "histogram, node rings off: exit $?"
+    grep -q "no node rings (node-rings off)" <<<"$out" || fail "BUDDY_NODE_RINGS=0 left node rings on: $out"
+    for g in 64 4K; do
+        run_soak "soak inproc, 4 ranks, node rings off, granularity $g, depth 1" 4 \
+            BUDDY_PLACEMENT=inproc BUDDY_NODE_RINGS=0 BUDDY_GRANULARITY="$g" BUDDY_DEPTH=1 -- \
+            --messages "$MESSAGES" --phases 2 --max-size 16384
+    done
+fi
 expect_corrupt_fails "soak" run_mpi 60 2 "$EXE" --json --messages 100 --corrupt
 echo "ok: soak"

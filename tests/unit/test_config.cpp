@@ -15,7 +15,9 @@
 #include "buddy/config.hpp"
 #include "buddy/config/knobs.hpp"
 #include "buddy/config/memory_model.hpp"
+#include "buddy/ring/spsc_ring.hpp"
 #include "buddy/wire/batch.hpp"
+#include "buddy/wire/checksum.hpp"
 
 using buddy::config;
 using buddy::config_error;
@@ -177,7 +179,7 @@ std::string sample(const knobs::knob& k) {
         case knobs::form::bytes: return knobs::format_bytes(k.max);
         case knobs::form::count: return std::to_string(k.max);
         case knobs::form::seconds: return "2.5";
-        case knobs::form::boolean: return "on";
+        case knobs::form::boolean: return k.get(config{}) == "on" ? "off" : "on";  // never the default
         case knobs::form::path: return "/tmp/report.json";
         case knobs::form::socket: return "/tmp/buddy-test/r.sock";
         case knobs::form::cpu_list: return "0";
@@ -202,7 +204,7 @@ struct argv_of {
 }  // namespace
 
 TEST_CASE("every knob has a name, unit, default, accepted form and description") {
-    REQUIRE(knobs::table().size() == 17);  // wait, checksum, route, dpu-map
+    REQUIRE(knobs::table().size() == 18);  // wait, checksum, route, dpu-map, node-rings
     const config defaults;
     for (const knobs::knob& k : knobs::table()) {
         CAPTURE(k.name);
@@ -433,14 +435,33 @@ TEST_CASE("the README's knob table is the one the table generates") {
 
 TEST_CASE("memory model: worst-case buffers from the knobs and the job's shape") {
     CHECK(memory_model::batch_header_bytes == wire::batch_header_bytes);
+    CHECK(memory_model::checksum_trailer_bytes == wire::checksum_trailer_bytes);
+    CHECK(memory_model::ring_chunk_header_bytes == buddy::ring::chunk_header_bytes);
+    CHECK(memory_model::ring_min_capacity == buddy::ring::min_capacity);
+    CHECK(memory_model::ring_header_bytes == sizeof(buddy::ring::ring_header));
     config c;  // 32K granularity, depth 4, 4M rings, 1 router thread
     const std::uint64_t batch = 32 * 1024 + 32, per_peer = 2 * 4 + 1;
     {
-        const auto e = memory_model::worst_case(c, {2, 2});
-        CHECK(e.peers_per_rank == 1);
-        CHECK(e.rank_bytes == 1 * per_peer * batch);
+        // Node rings: 4 x (depth + 1) chunks of a batch, rounded up (1 MiB), halved
+        // while a rank's inbound rings pass 32 MiB, never below depth + 1 (256 KiB).
+        const std::uint64_t chunk = buddy::ring::chunk_bytes(batch);
+        CHECK(memory_model::node_ring_capacity(c, 2) == 1u << 20);
+        CHECK(memory_model::node_ring_capacity(c, 33) == 1u << 20);
+        CHECK(memory_model::node_ring_capacity(c, 34) == 512u << 10);
+        CHECK(memory_model::node_ring_capacity(c, 65) == 512u << 10);
+        CHECK(memory_model::node_ring_capacity(c, 66) == 256u << 10);
+        CHECK(memory_model::node_ring_capacity(c, 1000) == 256u << 10);
+        CHECK(memory_model::node_ring_capacity(c, 1000) >= 5 * chunk);
+        const auto e = memory_model::worst_case(c, {2, 2});  // both ranks on one node
+        CHECK(e.peers_per_rank == 0);
+        CHECK(e.rank_bytes == 0);
+        CHECK(e.node_peers == 1);
+        CHECK(e.node_ring_bytes == sizeof(buddy::ring::ring_header) + (1u << 20));
         const auto big = memory_model::worst_case(c, {100000, 64});
-        CHECK(big.rank_bytes == 99999 * per_peer * batch);  // direct route: every other rank is a peer
+        CHECK(big.rank_bytes == (100000 - 64) * per_peer * batch);  // direct route: every rank elsewhere is a peer
+        CHECK(big.node_ring_bytes == 63 * (sizeof(buddy::ring::ring_header) + (512u << 10)));
+        const std::string d = memory_model::describe(c, {2, 2});
+        CHECK(d.find("1.0 MiB of inbound node rings (1 ranks of its node x 1.0 MiB)") != std::string::npos);
     }
     c.where = placement::host;
     {

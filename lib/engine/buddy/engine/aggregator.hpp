@@ -76,6 +76,7 @@ public:
     aggregator& operator=(const aggregator&) = delete;
 
     wire::window* windows() noexcept { return windows_.data(); }
+    const wire::window* windows() const noexcept { return windows_.data(); }
     std::uint32_t hops() const noexcept { return static_cast<std::uint32_t>(windows_.size()); }
     const aggregator_settings& settings() const noexcept { return settings_; }
     const aggregator_counters& counters() const noexcept { return counters_; }
@@ -162,6 +163,21 @@ public:
             case flush_reason::idle: ++counters_.flush_idle; break;
         }
         link.send(b);
+        return true;
+    }
+
+    /// Gives up the hop's window for a link that points it elsewhere (inproc's
+    /// node rings): sends the open batch if it holds records, drops it if
+    /// empty.  Returns true if it had a batch (the caller looks again: a wait
+    /// for credit may have run handlers that wrote to this hop).
+    template <typename Link>
+    bool release_window(std::uint32_t hop, Link& link) {
+        if (open_[hop] == nullptr) return false;
+        if (!flush(hop, flush_reason::full, link)) {
+            pool_.release(open_[hop]);
+            open_[hop] = nullptr;
+            windows_[hop] = wire::window{};
+        }
         return true;
     }
 

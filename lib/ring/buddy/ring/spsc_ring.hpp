@@ -308,6 +308,14 @@ public:
         return true;
     }
 
+    /// True once the consumer has taken every chunk published so far (off
+    /// the hot path: a sender's shutdown check).  The re-read of head is an
+    /// acquire, so "drained" also means the consumer is done reading them.
+    bool drained() noexcept {
+        refresh_head();
+        return head_cache_ == tail_;
+    }
+
     std::size_t capacity() const noexcept { return cap_; }
     std::size_t max_chunk_payload() const noexcept { return max_payload_; }
     bool attached() const noexcept { return hdr_ != nullptr; }

@@ -63,8 +63,12 @@ public:
         transit_limits_.max_payload = rt.settings().max_message;
         exchange_addresses();
         // Node rings carry whole batches to one destination: only where a
-        // batch never holds records for others (the direct route).
-        if (!transit_ && rt.settings().node_rings) open_node_rings();
+        // batch never holds records for others (the direct route).  Setting
+        // them up is collective, so every rank decides alike (a knob set on
+        // some ranks only turns them off for all).
+        int want = !transit_ && rt.settings().node_rings ? 1 : 0;
+        MPI_Allreduce(MPI_IN_PLACE, &want, 1, MPI_INT, MPI_MIN, rt.mpi());
+        if (want) open_node_rings();
     }
 
     ~inproc_backend() override {

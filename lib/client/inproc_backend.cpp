@@ -84,21 +84,22 @@ public:
     void make_room(std::uint32_t lane_index, std::size_t bytes) override {
         link l{this};
         const int r = ring_of(lane_index);
-        if (r < 0 || oversized_lane_ == lane_index) {
+        if (r < 0 || ring_lent_[static_cast<std::size_t>(r)] != 0) {
             aggregator_.make_room(lane_index, bytes, l);
             return;
         }
-        if (bytes + wire::batch_header_bytes + trailer_ > rings_->outbound(0).max_chunk_payload()) {
+        const auto ri = static_cast<std::size_t>(r);
+        if (bytes + wire::batch_header_bytes + trailer_ > rings_->outbound(ri).max_chunk_payload()) {
             // Larger than a ring chunk can be: over UCX, in a batch of its own.
-            // Records a wait in there sends to this lane go the same way, so the
-            // window stays the aggregator's until it returns.
-            commit_ring(lane_index, static_cast<std::size_t>(r), engine::flush_reason::full);
-            oversized_lane_ = lane_index;
+            // Records that handlers run by a wait in there send to this lane
+            // go the same way (the window is the aggregator's until it returns).
+            commit_ring(lane_index, ri, engine::flush_reason::full);
+            ++ring_lent_[ri];
             aggregator_.make_room(lane_index, bytes, l);
-            oversized_lane_ = no_lane;
+            --ring_lent_[ri];
             return;
         }
-        ring_make_room(lane_index, static_cast<std::size_t>(r), bytes);
+        ring_make_room(lane_index, ri, bytes);
     }
 
     void flush(engine::flush_reason why) override {
@@ -310,8 +311,6 @@ private:
     // means the receiver has not taken depth + 1 batches yet, and the sender
     // waits, polling (running its own handlers), as for UCX credit.
 
-    static constexpr std::uint32_t no_lane = ~std::uint32_t{0};
-
     int ring_of(std::uint32_t lane) const noexcept {
         return ring_begin_.empty() ? -1 : rings_->index_of(lane);
     }
@@ -326,6 +325,7 @@ private:
         if (!rings_->active()) return;
         trailer_ = wire::trailer_bytes(cfg.checksum);
         ring_begin_.assign(rings_->peers(), nullptr);
+        ring_lent_.assign(rings_->peers(), 0);
         ring_hops_.assign(rings_->peers(), engine::hop_counters{});
         ring_pids_.assign(rings_->peers(), 0);
         // Who is on the other end, to tell a dead rank from a slow one.
@@ -630,7 +630,7 @@ private:
     std::vector<std::string> inbound_name_;    ///< per inbound ring, for messages
     std::deque<std::pair<engine::batch_buffer*, std::size_t>> ring_queue_;  ///< copied out, not yet delivered
     std::size_t trailer_ = 0;                  ///< checksum trailer bytes after each batch's records
-    std::uint32_t oversized_lane_ = no_lane;   ///< a lane whose window the aggregator holds for an oversized record
+    std::vector<unsigned> ring_lent_;          ///< per ring: its lane's window is lent to the aggregator (oversized record)
     struct {
         std::uint64_t records = 0, record_bytes = 0, batches = 0, batch_bytes = 0;
         std::uint64_t flush_full = 0, flush_barrier = 0, flush_idle = 0, waits = 0;

@@ -49,10 +49,10 @@ done
 # run above); with them off, over UCX, the path batches between nodes take.
 # Tiny batches at depth 1 fill the rings and the UCX pipeline alike.
 if [[ " $placements " == *" inproc "* ]]; then
-    out=$(run_mpi 60 3 "$APPS/histogram" --updates 1000 --buddy-verbose 2>&1) || fail "histogram --buddy-verbose: exit $?"
+    out=$(run_mpi 60 3 "$EXE" --messages 10 --buddy-verbose 2>&1) || fail "soak --buddy-verbose: exit $?: $out"
     grep -q "node rings to 2 ranks of this node" <<<"$out" || fail "inproc at 3 ranks does not use node rings: $out"
-    out=$(run_mpi 60 3 -x BUDDY_NODE_RINGS=0 "$APPS/histogram" --updates 1000 --buddy-verbose 2>&1) ||
-        fail "histogram, node rings off: exit $?"
+    out=$(run_mpi 60 3 -x BUDDY_NODE_RINGS=0 "$EXE" --messages 10 --buddy-verbose 2>&1) ||
+        fail "soak, node rings off: exit $?: $out"
     grep -q "no node rings (node-rings off)" <<<"$out" || fail "BUDDY_NODE_RINGS=0 left node rings on: $out"
     for g in 64 4K; do
         run_soak "soak inproc, 4 ranks, node rings off, granularity $g, depth 1" 4 \

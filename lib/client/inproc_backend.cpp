@@ -327,19 +327,14 @@ private:
         ring_begin_.assign(rings_->peers(), nullptr);
         ring_lent_.assign(rings_->peers(), 0);
         ring_hops_.assign(rings_->peers(), engine::hop_counters{});
-        ring_pids_.assign(rings_->peers(), 0);
-        // Who is on the other end, to tell a dead rank from a slow one.
-        std::vector<int> pids(static_cast<std::size_t>(rt_.size()));
-        const int mine = static_cast<int>(getpid());
-        MPI_Allgather(&mine, 1, MPI_INT, pids.data(), 1, MPI_INT, rt_.mpi());
-        for (std::size_t r = 0; r < rings_->peers(); ++r) ring_pids_[r] = pids[rings_->rank_of(r)];
+        // No collective call here: a rank alone on its node returned above.
         for (std::size_t r = 0; r < rings_->peers(); ++r)
             inbound_name_.push_back("node ring from rank " + std::to_string(rings_->rank_of(r)));
     }
 
     void ring_make_room(std::uint32_t lane, std::size_t r, std::size_t bytes) {
         link l{this};
-        const auto start = clock::now();
+        auto last_progress = clock::now();  // the wait is bounded from the last time anything moved
         unsigned idle = 0;
         bool counted = false;
         std::optional<runtime::timed_wait> timing;
@@ -353,6 +348,7 @@ private:
                 commit_ring(lane, r, engine::flush_reason::full);
                 // Give arrived batches a turn once per batch sent, as send() does.
                 if (!forwarding_) poll(rt_.handlers_allowed());
+                if (counted) last_progress = clock::now();  // a chunk went: the bound counts from here
                 continue;
             }
             // The window may still be the aggregator's (after an oversized record): hand it back.
@@ -374,20 +370,21 @@ private:
             }
             if (poll(rt_.handlers_allowed())) {
                 idle = 0;
+                last_progress = clock::now();
             } else {
                 rt_.idle_pause(idle);
-                if ((idle & 63) == 0) check_ring_peer(r, start);
+                if ((idle & 63) == 0) check_ring_peer(r, last_progress);
             }
         }
     }
 
-    void check_ring_peer(std::size_t r, clock::time_point since) {
+    void check_ring_peer(std::size_t r, clock::time_point since) {  // since: the last progress
         const std::string who = "rank " + std::to_string(rings_->rank_of(r)) + " (pid " +
-                                std::to_string(ring_pids_[r]) + ", this node)";
-        if (::kill(ring_pids_[r], 0) != 0 && errno == ESRCH)
+                                std::to_string(rings_->pid_of(r)) + ", this node)";
+        if (::kill(rings_->pid_of(r), 0) != 0 && errno == ESRCH)
             rt_.fatal(who + " is gone: its node ring stays full");
         if (clock::now() - since > std::chrono::duration<double>(timeout_))
-            rt_.fatal("waited " + std::to_string(timeout_) + " s for " + who +
+            rt_.fatal("waited " + std::to_string(timeout_) + " s without progress for " + who +
                       " to take a batch from its node ring (BUDDY_TIMEOUT); is it stuck outside buddy calls?");
     }
 
@@ -626,7 +623,6 @@ private:
     std::optional<node_rings> rings_;
     std::vector<std::byte*> ring_begin_;       ///< per ring: the reserved chunk (its batch header), or null
     std::vector<engine::hop_counters> ring_hops_;
-    std::vector<int> ring_pids_;               ///< per ring: the receiving rank's pid
     std::vector<std::string> inbound_name_;    ///< per inbound ring, for messages
     std::deque<std::pair<engine::batch_buffer*, std::size_t>> ring_queue_;  ///< copied out, not yet delivered
     std::size_t trailer_ = 0;                  ///< checksum trailer bytes after each batch's records

@@ -1,6 +1,7 @@
 #include "node_rings.hpp"
 
 #include <mpi.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <exception>
@@ -25,9 +26,11 @@ node_rings::node_rings(runtime& rt) {
     MPI_Comm_size(node, &here);
     MPI_Comm_rank(node, &local);
     capacity_ = static_cast<std::size_t>(memory_model::node_ring_capacity(rt.settings(), static_cast<std::uint64_t>(here)));
-    std::vector<int> members(static_cast<std::size_t>(here));
+    std::vector<int> members(static_cast<std::size_t>(here)), member_pids(static_cast<std::size_t>(here));
     const int me = rt.rank();
+    const int my_pid = static_cast<int>(::getpid());
     MPI_Allgather(&me, 1, MPI_INT, members.data(), 1, MPI_INT, node);
+    MPI_Allgather(&my_pid, 1, MPI_INT, member_pids.data(), 1, MPI_INT, node);
 
     const std::size_t one = ring::ring_bytes(capacity_);
     const auto slot_of = [&](int local_index, int owner_local) {  // the ring from local_index in owner's segment
@@ -38,7 +41,8 @@ node_rings::node_rings(runtime& rt) {
     if (here > 1) {
         // 1. Make this rank's inbound rings.
         try {
-            mine_ = ring::shm_segment::create(segment_name(rt.job(), me), one * static_cast<std::size_t>(here - 1));
+            mine_ = ring::shm_segment::create(segment_name(rt.job(), me), one * static_cast<std::size_t>(here - 1), -1,
+                                              ring::shm_segment::reserve::now);
             for (int s = 0; s < here - 1; ++s) ring::init_ring(static_cast<std::byte*>(mine_.data()) + s * one, capacity_);
         } catch (const std::exception& e) {
             ok = 0;
@@ -91,6 +95,7 @@ node_rings::node_rings(runtime& rt) {
         if (l == local) continue;
         index_of_[static_cast<std::size_t>(members[static_cast<std::size_t>(l)])] = static_cast<int>(peers_.size());
         peers_.push_back(static_cast<std::uint32_t>(members[static_cast<std::size_t>(l)]));
+        pids_.push_back(member_pids[static_cast<std::size_t>(l)]);
         out_.emplace_back(static_cast<std::byte*>(theirs_[next_theirs++].data()) + slot_of(local, l) * one);
         in_.emplace_back(static_cast<std::byte*>(mine_.data()) + slot_of(l, local) * one);
     }

@@ -13,7 +13,11 @@
 //
 // Each rank makes one segment with its inbound rings, one per other rank of
 // the node, maps every other rank's segment to reach its outbound ring there,
-// and unlinks its own name once all are mapped.  Collective over the job:
+// and unlinks its own name once all are mapped.  The segment's pages are
+// reserved when it is made (posix_fallocate): a /dev/shm too small for them
+// is a clean refusal at start, not a SIGBUS when a ring first reaches an
+// unbacked page.  Collective over the job (the same calls on every rank,
+// a rank alone on its node included):
 // where any rank cannot (no shared /dev/shm between ranks that MPI calls one
 // node, say), no rank uses rings and every batch goes over UCX as before.
 #pragma once
@@ -42,8 +46,9 @@ public:
     bool active() const noexcept { return active_; }
     /// Index into outbound()/inbound() of world rank `r`, or -1 (another node, or this rank).
     int index_of(std::uint32_t r) const noexcept { return r < index_of_.size() ? index_of_[r] : -1; }
-    /// World rank of ring index i.
+    /// World rank of ring index i, and its process id (to tell a dead rank from a slow one).
     std::uint32_t rank_of(std::size_t i) const noexcept { return peers_[i]; }
+    int pid_of(std::size_t i) const noexcept { return pids_[i]; }
     std::size_t peers() const noexcept { return peers_.size(); }
     ring::producer& outbound(std::size_t i) noexcept { return out_[i]; }
     ring::consumer& inbound(std::size_t i) noexcept { return in_[i]; }
@@ -59,6 +64,7 @@ private:
     std::string why_not_;
     std::vector<int> index_of_;           ///< world rank -> ring index, -1: none
     std::vector<std::uint32_t> peers_;    ///< ring index -> world rank
+    std::vector<int> pids_;               ///< ring index -> its process id
     ring::shm_segment mine_;              ///< this rank's inbound rings, one per peer
     std::vector<ring::shm_segment> theirs_;  ///< per peer: its segment (our outbound ring is in it)
     std::vector<ring::producer> out_;

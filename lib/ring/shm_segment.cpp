@@ -86,7 +86,7 @@ void shm_segment::reset() noexcept {
     size_ = 0;
 }
 
-shm_segment shm_segment::create(const std::string& name, std::size_t bytes, int numa_node) {
+shm_segment shm_segment::create(const std::string& name, std::size_t bytes, int numa_node, reserve pages) {
     check_name(name);
     if (bytes == 0) fail(EINVAL, name, "create (size 0)");
     const int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -95,6 +95,10 @@ shm_segment shm_segment::create(const std::string& name, std::size_t bytes, int 
     // From here on the name is ours: remove it again if we cannot finish.
     try {
         if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) fail(errno, name, "ftruncate");
+        if (pages == reserve::now) {
+            const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));  // returns the error, not errno
+            if (err != 0) fail(err, name, "posix_fallocate (reserving its pages)");
+        }
         void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED) fail(errno, name, "mmap");
         shm_segment seg(name, p, bytes);

@@ -71,6 +71,15 @@ for placement in inproc host; do
     echo "ok: histogram $placement: ranks on $hosts"
 done
 
+# ---- 1b. uneven hosts: 5 ranks on 3 (2, 2 and 1): node rings on two hosts,
+# none on the third, one collective setup for all (a rank alone on its node
+# once skipped a collective the others made, and the job hung at start)
+out=$(on_cluster 90 5 -x BUDDY_PLACEMENT=inproc -x BUDDY_VERBOSE=1 "$HIST" --updates 100000 --json 2>"$OUT/err") ||
+    fail "histogram inproc on 2+2+1: exit $?: $(tail -n 20 "$OUT/err")"
+expect_verified "$(last_line "$out")" "histogram inproc on 3 hosts with 2, 2 and 1 ranks"
+grep -q "node rings to 1 ranks of this node" "$OUT/err" || fail "2+2+1: no node rings on the hosts with 2 ranks: $(grep engine: "$OUT/err")"
+echo "ok: histogram inproc on 2+2+1 ranks verifies, rank 0 (2 on its host) uses node rings"
+
 # ---- 2. granularity sweep across hosts
 for g in 64 4K 1M; do
     out=$(on_cluster 90 6 -x BUDDY_PLACEMENT=host -x BUDDY_GRANULARITY="$g" "$HIST" --updates 30000 --json 2>"$OUT/err") ||

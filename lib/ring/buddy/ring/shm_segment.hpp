@@ -26,7 +26,13 @@ public:
     /// bound (preferred policy) to that node before anything touches them.
     /// The memory reads as zeros.  `name` must start with '/' and contain no
     /// other '/'.
-    static shm_segment create(const std::string& name, std::size_t bytes, int numa_node = -1);
+    /// now: the pages are allocated at creation (posix_fallocate), so a full
+    /// /dev/shm fails here, with ENOSPC, instead of raising SIGBUS at the
+    /// first touch of a page it could not back; on_touch: pages come as they
+    /// are first written (where the writer's NUMA policy puts them).
+    enum class reserve { on_touch, now };
+    static shm_segment create(const std::string& name, std::size_t bytes, int numa_node = -1,
+                              reserve pages = reserve::on_touch);
 
     /// Map an existing segment read-write, with the size it has now (fstat).
     static shm_segment open(const std::string& name);

@@ -46,12 +46,16 @@ using lane = wire::window;
 /// (a table lookup): `with_prefetch(handler, prefetch)`, both captureless
 /// lambdas, `prefetch` taking the handler's arguments without the comm.
 /// When a batch brings a run of these records, the run loop calls
-/// prefetch(args...) of the record a few ahead of the one it runs, which can
-/// issue __builtin_prefetch for what that record's handler will read.
+/// prefetch(args...) of the record `Distance` records ahead of the one it
+/// runs when that record is one of this handler's, which can issue
+/// __builtin_prefetch for what that record's handler will read.
+/// `with_prefetch<N>(handler, prefetch)` sets the distance.
 /// Prefetching changes no result: it may be called for some records and not
-/// others, and never for a record that does not run.
-template <typename Handler, typename Prefetch>
+/// others (or twice), and never for a record that does not run.
+template <typename Handler, typename Prefetch, std::size_t Distance = detail::default_prefetch_distance>
 struct prefetching {
+    static_assert(Distance >= 1, "buddy::with_prefetch: the distance is at least one record");
+    static constexpr std::size_t prefetch_distance = Distance;
     template <typename... A>
     void operator()(comm& c, A&... args) const {
         Handler{}(c, args...);
@@ -61,8 +65,8 @@ struct prefetching {
         Prefetch{}(args...);
     }
 };
-template <typename Handler, typename Prefetch>
-constexpr prefetching<Handler, Prefetch> with_prefetch(Handler, Prefetch) noexcept {
+template <std::size_t Distance = detail::default_prefetch_distance, typename Handler, typename Prefetch>
+constexpr prefetching<Handler, Prefetch, Distance> with_prefetch(Handler, Prefetch) noexcept {
     static_assert(std::is_empty_v<Handler> && std::is_empty_v<Prefetch>,
                   "buddy::with_prefetch: both must be captureless lambdas");
     return {};

@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
     expect(g.grown == frontier_sends, "a vector grown by handlers during async() arrived consistent");
     expect(g.run_a == sent_runs[0] && g.run_b == sent_runs[1] && g.run_c == sent_runs[2] && g.run_d == sent_runs[3],
            "records sent in runs of one handler each ran once");
-    expect(g.prefetched <= g.run_c, "a prefetch step only for records that run");
+    expect(g.prefetched > 0 && g.prefetched <= g.run_c, "a prefetch step, only for records that run");
     expect(g.errors == 0, "no handler saw a wrong value, no refused message was delivered");
     expect(oversize_error.find("exceeds the maximum message size") != std::string::npos, "oversize error text");
     expect(destination_error.find("outside the job") != std::string::npos, "destination error text");

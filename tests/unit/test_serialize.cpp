@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <vector>
@@ -95,4 +96,77 @@ TEST_CASE("short or inconsistent payloads are refused, never read past") {
 
 TEST_CASE("type names are readable for diagnostics") {
     CHECK(type_name<point>().find("point") != std::string_view::npos);
+}
+
+namespace {
+// A run loop's prefetch step: which records it is called for, in order.
+template <std::size_t Distance>
+struct prefetch_probe {
+    static inline std::vector<std::uint64_t> ran, prefetched;
+    static constexpr std::size_t prefetch_distance = Distance;
+    void operator()(buddy::comm&, std::uint64_t v) const { ran.push_back(v); }
+    static void prefetch(const std::uint64_t& v) { prefetched.push_back(v); }
+};
+
+// `first` records of the probe's handler (payloads 0, 1, ...), one record of
+// another handler, then `second` records of the probe's again (100, 101, ...).
+std::vector<std::byte> two_runs(std::size_t first, std::size_t second) {
+    std::vector<std::byte> out((first + second + 1) * 16);
+    std::byte* at = out.data();
+    auto put = [&](std::uint16_t id, std::uint64_t v) {
+        std::byte* body = buddy::wire::write_header(at, 0, id, sizeof v);
+        std::memcpy(body, &v, sizeof v);
+        at = body + sizeof v;
+    };
+    for (std::size_t k = 0; k < first; ++k) put(5, k);
+    put(6, 999);
+    for (std::size_t k = 0; k < second; ++k) put(5, 100 + k);
+    return out;
+}
+
+template <std::size_t Distance>
+void check_prefetch_distance() {
+    using probe = prefetch_probe<Distance>;
+    using trampoline = lambda_handler<probe, std::uint64_t>;
+    alignas(64) std::byte storage[64] = {};  // the handler never touches its comm
+    buddy::comm& c = *reinterpret_cast<buddy::comm*>(storage);
+    for (const std::size_t length : {1u, 2u, 7u, 31u, 32u, 33u, 100u}) {
+        CAPTURE(Distance);
+        CAPTURE(length);
+        probe::ran.clear();
+        probe::prefetched.clear();
+        const std::vector<std::byte> batch = two_runs(length, 10);
+        const std::byte* end = batch.data() + batch.size();
+        const std::byte* stop = trampoline::run(c, batch.data(), end);
+        // The run ends at the other handler's record.  Each record it runs
+        // prefetches the one Distance ahead when that one is the probe's
+        // (in the next run too), never the other handler's, never past the end.
+        CHECK(stop == batch.data() + length * 16);
+        const std::size_t total = length + 1 + 10;
+        auto payload_at = [&](std::size_t j) -> std::uint64_t { return j < length ? j : 100 + (j - length - 1); };
+        std::vector<std::uint64_t> want_ran, want_prefetched;
+        for (std::size_t i = 0; i < length; ++i) {
+            want_ran.push_back(i);
+            const std::size_t j = i + Distance;
+            if (j < total && j != length) want_prefetched.push_back(payload_at(j));
+        }
+        CHECK(probe::ran == want_ran);
+        CHECK(probe::prefetched == want_prefetched);
+        // The second run ends at the batch's end: nothing past it is read.
+        probe::ran.clear();
+        probe::prefetched.clear();
+        CHECK(trampoline::run(c, stop + 16, end) == end);
+        CHECK(probe::ran.size() == 10);
+        want_prefetched.clear();
+        for (std::size_t i = 0; i + Distance < 10; ++i) want_prefetched.push_back(100 + i + Distance);
+        CHECK(probe::prefetched == want_prefetched);
+    }
+}
+}  // namespace
+
+TEST_CASE("a run loop prefetches the record its distance ahead when it is the same handler's") {
+    check_prefetch_distance<1>();
+    check_prefetch_distance<8>();
+    check_prefetch_distance<buddy::detail::default_prefetch_distance>();
+    check_prefetch_distance<200>();
 }

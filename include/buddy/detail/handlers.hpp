@@ -108,14 +108,39 @@ private:
     }
 };
 
-/// How many records ahead of the one it runs a run loop calls a handler's
-/// prefetch step: far enough that a cache miss started there has landed when
-/// the record runs (a few hundred cycles of handler work), near enough that
-/// the lines are still cached.
-inline constexpr std::size_t prefetch_distance = 8;
+/// How many records ahead of the one it runs a run loop calls a prefetch step,
+/// unless with_prefetch<N> says otherwise.  A miss started there must land
+/// before its record runs: at 5-10 ns of handler work per record and
+/// 100-150 ns to DRAM that is 15-30 records; index_gather (8 MiB of table per
+/// rank, 2 ranks) ran at 0.99x of its MPI mode with 8, 1.15-1.27x with 16 to
+/// 48 (docs/perf.md).  Far enough ahead costs little: the lines wait in L1.
+inline constexpr std::size_t default_prefetch_distance = 32;
+
+/// The distance a handler type asks for (buddy::prefetching has one).
+template <typename Handler>
+constexpr std::size_t prefetch_distance_of() noexcept {
+    if constexpr (requires { Handler::prefetch_distance; }) return Handler::prefetch_distance;
+    else return default_prefetch_distance;
+}
 
 template <typename Handler, typename... Sent>
 concept has_prefetch = requires(const Sent&... v) { Handler::prefetch(v...); };
+
+/// Calls the prefetch step of the record `ahead` records after the one at
+/// `at` if there is one (it ends by `end`) and it is of the same handler (its
+/// header is `word`).
+template <typename Handler, typename... Sent>
+inline void prefetch_record(const std::byte* at, std::size_t ahead, const std::byte* end, std::uint64_t word) {
+    constexpr std::size_t stride = wire::align_up(wire::short_header_bytes + fixed_payload_size_v<Sent...>);
+    if (static_cast<std::size_t>(end - at) < (ahead + 1) * stride) return;
+    const std::byte* const record = at + ahead * stride;
+    std::uint64_t w;
+    std::memcpy(&w, record, sizeof w);
+    if (w != word) return;
+    std::size_t off = wire::short_header_bytes;
+    std::tuple<Sent...> values{load_fixed<Sent>(record, off)...};
+    std::apply([](const auto&... v) { Handler::prefetch(v...); }, values);
+}
 
 /// Trampoline for a captureless lambda (or any empty, default-constructible callable).
 template <typename Handler, typename... Sent>
@@ -141,15 +166,10 @@ struct lambda_handler {
         std::memcpy(&word, at, sizeof word);
         do {
             if constexpr (has_prefetch<Handler, Sent...>) {
-                // The record prefetch_distance ahead, if it belongs to this run.
-                const std::byte* ahead = at + prefetch_distance * stride;
-                std::uint64_t w;
-                if (end - at >= static_cast<std::ptrdiff_t>((prefetch_distance + 1) * stride) &&
-                    (std::memcpy(&w, ahead, sizeof w), w == word)) {
-                    std::size_t off = wire::short_header_bytes;
-                    std::tuple<Sent...> values{load_fixed<Sent>(ahead, off)...};
-                    std::apply([](const auto&... v) { Handler::prefetch(v...); }, values);
-                }
+                // The record prefetch_distance ahead, if it is one of this
+                // handler's (records of other handlers may lie between: in a
+                // request/reply pattern requests and replies interleave).
+                prefetch_record<Handler, Sent...>(at, prefetch_distance_of<Handler>(), end, word);
             }
             std::size_t off = wire::short_header_bytes;
             std::tuple<Sent...> values{load_fixed<Sent>(at, off)...};

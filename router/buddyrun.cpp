@@ -123,19 +123,18 @@ int main(int argc, char** argv) {
     CLI::App cli{"buddyrun: run a buddy application under mpirun with a placement"};
     long long ranks = -1;
     std::string hosts, hostfile, mpirun_args;
-    bool verbose = false, dry_run = false, checksum = false;
+    bool verbose = false, dry_run = false;
     buddy::router::knob_flags knob_flags;
     cli.add_option("-n,--np", ranks, "number of ranks")->required();
     // Every knob is a flag --NAME; its value travels to the ranks as BUDDY_NAME.
     for (const buddy::knobs::knob& k : buddy::knobs::table())
-        if (k.kind != buddy::knobs::form::boolean) knob_flags.add(cli, "--" + std::string(k.name), k.name);
+        if (k.name != "verbose") knob_flags.add(cli, "--" + std::string(k.name), k.name);
     cli.add_option("--hosts", hosts, "hosts for mpirun --host (e.g. node1:4,node2:4); ranks go host by host");
     cli.add_option("--hostfile", hostfile, "an OpenMPI hostfile for mpirun --hostfile (lines 'node slots=N', # comments)")
         ->excludes("--hosts");
     cli.add_option("--mpirun-args", mpirun_args, "extra mpirun options, one string");
     cli.add_flag("--verbose", verbose,
                  buddy::router::knob_help(buddy::knobs::find("verbose")) + "; also prints the mpirun command");
-    cli.add_flag("--checksum", checksum, buddy::router::knob_help(buddy::knobs::find("checksum")));
     cli.add_flag("--dry-run", dry_run, "print the mpirun command and exit");
     bool tune = false;
     std::string tune_granularity, tune_depth, tune_reps, tune_budget;
@@ -156,6 +155,8 @@ int main(int argc, char** argv) {
     if (!app.empty() && app.front() == "--") app.erase(app.begin());
     if (app.empty()) refuse("no application given: buddyrun -n N [options] [--] APP [ARGS...]");
     if (!app.front().empty() && app.front()[0] == '-') refuse("unknown option '" + app.front() + "' (see --help)");
+    if (buddy::knobs::boolean_word(app.front()))
+        refuse("'" + app.front() + "' is not an application: a boolean flag takes its value as --NAME=" + app.front());
 
     // Validation: the knob table's, as the ranks do it, refused here before any launch.
     if (ranks < 1) refuse("-n must be at least 1 (got " + std::to_string(ranks) + ")");
@@ -273,7 +274,6 @@ int main(int argc, char** argv) {
     else if (!bound && placement == "host") cmd.insert(cmd.end(), {"--bind-to", "none"});
     if (per_node > m.cores.size() && bound) cmd.push_back("--oversubscribe");
     if (verbose) set_env("BUDDY_VERBOSE", "1");
-    if (checksum) set_env("BUDDY_CHECKSUM", "1");
     for (const std::string& e : env) cmd.insert(cmd.end(), {"-x", e});
     for (const std::string& w : split_words(mpirun_args)) cmd.push_back(w);
     cmd.insert(cmd.end(), app.begin(), app.end());

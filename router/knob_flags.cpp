@@ -14,6 +14,13 @@ std::string knob_help(const knobs::knob& k) {
 CLI::Option* knob_flags::add(CLI::App& cli, const std::string& flag, std::string_view knob) {
     const knobs::knob& k = knobs::find(knob);
     given& g = flags_.emplace_back(given{&k, flag, {}, nullptr});
+    if (k.kind == knobs::form::boolean) {
+        // Alone it switches the knob on (CLI11 stores "true"); --NAME=off,
+        // or any other boolean word, sets it.
+        g.option = cli.add_flag(flag, g.text,
+                                knob_help(k) + "; default " + knobs::default_text(k) + ", " + flag + "=off turns it off");
+        return g.option;
+    }
     g.option = cli.add_option(flag, g.text, knob_help(k));
     g.option->default_str(knobs::default_text(k));
     std::string unit(k.unit);

@@ -216,6 +216,8 @@ public:
         return out;
     }
 
+    bool node_rings_active() const noexcept override { return rings_ && rings_->active(); }
+
     std::string describe() const override {
         std::string node = ", no node rings";
         if (rings_ && rings_->active())

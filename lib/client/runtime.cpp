@@ -133,7 +133,7 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
     started_ = clock::now();
     if (settings_.verbose && rank_ == 0) {
         const memory_model::job_shape shape{static_cast<std::uint64_t>(size_),
-                                            static_cast<std::uint64_t>(ranks_per_node_)};
+                                            static_cast<std::uint64_t>(ranks_per_node_), backend_->node_rings_active()};
         std::fprintf(stderr, "buddy: %d ranks (at most %d per node), job %016llx\n%s%s\nwait: %s\n%s\n", size_,
                      ranks_per_node_, static_cast<unsigned long long>(job_), settings_.describe().c_str(),
                      backend_->describe().c_str(), wait_.why.c_str(),

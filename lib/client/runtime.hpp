@@ -56,6 +56,8 @@ public:
     virtual std::vector<link_report> links() const { return {}; }
     /// A line describing the backend's setup, for --buddy-verbose and reports.
     virtual std::string describe() const = 0;
+    /// Whether the ranks of this node pass batches through node rings (inproc).
+    virtual bool node_rings_active() const noexcept { return false; }
 };
 
 class runtime {

@@ -78,7 +78,11 @@ void config::apply_args(int* argc, char*** argv) {
         const std::string flag = knobs::flag_of(*found);
         if (!has_value) {
             if (found->kind == knobs::form::boolean) {
-                value = "on";  // a bare boolean flag switches it on
+                // A bare boolean flag switches it on, unless the next word is
+                // a boolean value ("--buddy-checksum off", as other knobs
+                // take "--buddy-depth 2"); any other word is the application's.
+                if (i + 1 < *argc && knobs::boolean_word(args[i + 1])) value = args[++i];
+                else value = "on";
             } else if (i + 1 < *argc) {
                 value = args[++i];
             } else {

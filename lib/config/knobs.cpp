@@ -42,6 +42,12 @@ bool bytes_from_text(std::string_view text, std::uint64_t& out) {
     return true;
 }
 
+std::optional<bool> boolean_word(std::string_view t) noexcept {
+    if (t == "1" || t == "true" || t == "yes" || t == "on") return true;
+    if (t == "0" || t == "false" || t == "no" || t == "off") return false;
+    return std::nullopt;
+}
+
 namespace {
 
 // ------------------------------------------------------------ member access
@@ -81,8 +87,7 @@ struct text_member {
 template <auto member>
 struct bool_member {
     static void set(config& c, std::string_view t, const knob& k, std::string_view spelled) {
-        if (t == "1" || t == "true" || t == "yes" || t == "on") c.*member = true;
-        else if (t == "0" || t == "false" || t == "no" || t == "off") c.*member = false;
+        if (const std::optional<bool> b = boolean_word(t)) c.*member = *b;
         else refuse(k, spelled, t, "expected " + accepted(k));
     }
     static std::string get(const config& c) { return c.*member ? "on" : "off"; }

@@ -40,8 +40,12 @@ estimate worst_case(const config& c, const job_shape& shape) {
     const std::uint64_t buffers_per_peer = 2ull * c.depth + 1;
     switch (c.where) {
         case placement::inproc:
-            e.node_peers = per_node - 1;
-            e.peers_per_rank = ranks - per_node;
+            if (shape.node_rings) {
+                e.node_peers = per_node - 1;
+                e.peers_per_rank = ranks - per_node;
+            } else {
+                e.peers_per_rank = ranks - 1;
+            }
             e.rank_bytes = e.peers_per_rank * buffers_per_peer * e.batch_bytes;
             if (e.node_peers != 0) e.node_ring_bytes = e.node_peers * (ring_header_bytes + node_ring_capacity(c, per_node));
             break;
@@ -65,7 +69,8 @@ std::string describe(const config& c, const job_shape& shape) {
     const std::string g = knobs::format_bytes(c.granularity), d = std::to_string(c.depth);
     if (c.where == placement::inproc) {
         std::string line = "memory: at most " + human_bytes(e.rank_bytes) + " of batches per rank (" +
-                           std::to_string(e.peers_per_rank) + " peers on other nodes x (2 x depth " + d +
+                           std::to_string(e.peers_per_rank) + (shape.node_rings ? " peers on other nodes" : " peers") +
+                           " x (2 x depth " + d +
                            " + 1) x (granularity " + g + " + 32 B header))";
         if (e.node_peers != 0)
             line += " and " + human_bytes(e.node_ring_bytes) + " of inbound node rings (" +

@@ -58,6 +58,20 @@ expect_fatal "buddyrun --max-message 1.5M" "invalid --max-message '1.5M'" 1 time
 expect_fatal "buddyrun --router-cores 100000" "invalid --router-cores '100000'" 1 \
     timeout 10 "$BR" -n 2 --router-cores 100000 "$H"
 expect_fatal "buddyrun --no-such-flag" "--no-such-flag" 1 timeout 10 "$BR" -n 2 --no-such-flag "$H"
+expect_fatal "buddyrun --node-rings=maybe" "invalid --node-rings 'maybe'" 1 timeout 10 "$BR" -n 2 --node-rings=maybe "$H"
+expect_fatal "buddyrun --node-rings off" "'off' is not an application: a boolean flag takes its value as --NAME=off" 1 \
+    timeout 10 "$BR" -n 2 --node-rings off "$H"
+# Every boolean knob is a buddyrun flag, passed on to the ranks.
+cmd=$(timeout 10 "$BR" -n 2 --dry-run --node-rings=off --checksum "$H" 2>&1) || fail "buddyrun --dry-run: $cmd"
+[[ $cmd == *"-x BUDDY_NODE_RINGS=off"* && $cmd == *"-x BUDDY_CHECKSUM=true"* ]] ||
+    fail "buddyrun --node-rings=off --checksum: expected both in the mpirun command: $cmd"
+echo "ok: buddyrun --node-rings=off --checksum -> BUDDY_NODE_RINGS=off, BUDDY_CHECKSUM=true"
+# A rank's boolean flag takes a boolean word after it.
+out=$("${mpi2[@]}" "$H" --updates 1000 --buddy-node-rings off --buddy-verbose 2>&1) ||
+    fail "histogram --buddy-node-rings off: exit status $?: $out"
+grep -q "node-rings  *off .*flag --buddy-node-rings" <<<"$out" ||
+    fail "histogram --buddy-node-rings off: the settings do not show it off, from the flag: $out"
+echo "ok: --buddy-node-rings off (two words) turns node rings off"
 
 # buddy-router: the same.
 expect_fatal "buddy-router --threads 0" "--threads 0 is out of range: accepted 1 to 64 threads (knob router-threads)" 1 \

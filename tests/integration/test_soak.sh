@@ -54,6 +54,9 @@ if [[ " $placements " == *" inproc "* ]]; then
     out=$(run_mpi 60 3 -x BUDDY_NODE_RINGS=0 "$EXE" --messages 10 --buddy-verbose 2>&1) ||
         fail "soak, node rings off: exit $?: $out"
     grep -q "no node rings (node-rings off)" <<<"$out" || fail "BUDDY_NODE_RINGS=0 left node rings on: $out"
+    # The memory line counts what is in force: batches to both other ranks, no rings.
+    grep -q "^memory: at most .* of batches per rank (2 peers x" <<<"$out" && ! grep -q "inbound node rings" <<<"$out" ||
+        fail "BUDDY_NODE_RINGS=0: the memory line still counts node rings: $(grep '^memory' <<<"$out")"
     for g in 64 4K; do
         run_soak "soak inproc, 4 ranks, node rings off, granularity $g, depth 1" 4 \
             BUDDY_PLACEMENT=inproc BUDDY_NODE_RINGS=0 BUDDY_GRANULARITY="$g" BUDDY_DEPTH=1 -- \

@@ -155,6 +155,28 @@ TEST_CASE("--buddy-* flags override and are removed from argv; others stay") {
     CHECK(av[5] == nullptr);
 }
 
+TEST_CASE("a boolean flag takes a boolean word after it, and leaves any other word") {
+    // Returns the arguments left for the application.
+    auto apply = [](config& c, std::vector<std::string> words) {
+        std::vector<char*> argv;
+        for (auto& w : words) argv.push_back(w.data());
+        argv.push_back(nullptr);
+        int argc = static_cast<int>(words.size());
+        char** av = argv.data();
+        c.apply_args(&argc, &av);
+        return std::vector<std::string>(av + 1, av + argc);
+    };
+    config c;
+    CHECK(apply(c, {"app", "--buddy-node-rings", "off"}).empty());
+    CHECK_FALSE(c.node_rings);
+    CHECK(apply(c, {"app", "--buddy-checksum", "--buddy-verbose", "yes", "--size", "1"}) ==
+          std::vector<std::string>{"--size", "1"});
+    CHECK(c.checksum);  // bare: on (the next word is a flag)
+    CHECK(c.verbose);   // "yes" taken
+    CHECK(apply(c, {"app", "--buddy-node-rings", "1000", "off"}) == std::vector<std::string>{"1000", "off"});
+    CHECK(c.node_rings);  // bare: "1000" is not a boolean word, and "off" after it is the application's
+}
+
 TEST_CASE("an unknown --buddy- flag is refused with the list of known ones") {
     std::vector<std::string> words = {"app", "--buddy-granularty=8K"};
     std::vector<char*> argv = {words[0].data(), words[1].data(), nullptr};
@@ -462,6 +484,14 @@ TEST_CASE("memory model: worst-case buffers from the knobs and the job's shape")
         CHECK(big.node_ring_bytes == 63 * (sizeof(buddy::ring::ring_header) + (512u << 10)));
         const std::string d = memory_model::describe(c, {2, 2});
         CHECK(d.find("1.0 MiB of inbound node rings (1 ranks of its node x 1.0 MiB)") != std::string::npos);
+        // Without node rings (knob off, another route, or no shared memory) the
+        // node's other ranks are peers like any other.
+        const auto off = memory_model::worst_case(c, {2, 2, false});
+        CHECK(off.peers_per_rank == 1);
+        CHECK(off.node_peers == 0);
+        CHECK(off.node_ring_bytes == 0);
+        CHECK(off.rank_bytes == per_peer * batch);
+        CHECK(memory_model::describe(c, {2, 2, false}).find("node rings") == std::string::npos);
     }
     c.where = placement::host;
     {

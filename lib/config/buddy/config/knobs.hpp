@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <span>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,10 @@ std::string env_of(const knob& k);   ///< "BUDDY_MAX_MESSAGE"
 std::string flag_of(const knob& k);  ///< "--buddy-max-message"
 /// The default value as describe() shows it ("32K", "(searched)").
 std::string default_text(const knob& k);
+/// The words a boolean knob takes: true for 1, true, yes, on; false for 0,
+/// false, no, off; nullopt for anything else.
+std::optional<bool> boolean_word(std::string_view text) noexcept;
+
 /// The accepted form in words, including the range: "a byte count from 64 to 64M, as 4096, 64K or 1M".
 std::string accepted(const knob& k);
 

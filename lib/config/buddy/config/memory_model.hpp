@@ -47,6 +47,9 @@ std::uint64_t node_ring_capacity(const config& c, std::uint64_t ranks_here);
 struct job_shape {
     std::uint64_t ranks = 2;
     std::uint64_t ranks_per_node = 2;
+    /// inproc: the ranks of a node reach each other through node rings (the
+    /// default, on the direct route); otherwise through batches like any peer.
+    bool node_rings = true;
 };
 
 struct estimate {

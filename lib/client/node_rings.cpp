@@ -1,8 +1,12 @@
 #include "node_rings.hpp"
 
 #include <mpi.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 
@@ -17,6 +21,13 @@ std::string segment_name(std::uint64_t job, int rank) {
     std::snprintf(job_hex, sizeof job_hex, "%016llx", static_cast<unsigned long long>(job));
     return "/buddy-" + std::string(job_hex) + "-r" + std::to_string(rank);
 }
+
+/// This process's PID namespace (the inode /proc/self/ns/pid names), 0 where
+/// /proc cannot tell.
+std::uint64_t pid_namespace() noexcept {
+    struct stat st {};
+    return ::stat("/proc/self/ns/pid", &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
+}
 }  // namespace
 
 node_rings::node_rings(runtime& rt) {
@@ -27,10 +38,13 @@ node_rings::node_rings(runtime& rt) {
     MPI_Comm_rank(node, &local);
     capacity_ = static_cast<std::size_t>(memory_model::node_ring_capacity(rt.settings(), static_cast<std::uint64_t>(here)));
     std::vector<int> members(static_cast<std::size_t>(here)), member_pids(static_cast<std::size_t>(here));
+    std::vector<std::uint64_t> namespaces(static_cast<std::size_t>(here));
     const int me = rt.rank();
     const int my_pid = static_cast<int>(::getpid());
+    const std::uint64_t my_namespace = pid_namespace();
     MPI_Allgather(&me, 1, MPI_INT, members.data(), 1, MPI_INT, node);
     MPI_Allgather(&my_pid, 1, MPI_INT, member_pids.data(), 1, MPI_INT, node);
+    MPI_Allgather(&my_namespace, 1, MPI_UINT64_T, namespaces.data(), 1, MPI_UINT64_T, node);
 
     const std::size_t one = ring::ring_bytes(capacity_);
     const auto slot_of = [&](int local_index, int owner_local) {  // the ring from local_index in owner's segment
@@ -38,15 +52,33 @@ node_rings::node_rings(runtime& rt) {
     };
     int ok = 1;
     std::string problem;
-    if (here > 1) {
-        // 1. Make this rank's inbound rings.
-        try {
-            mine_ = ring::shm_segment::create(segment_name(rt.job(), me), one * static_cast<std::size_t>(here - 1), -1,
-                                              ring::shm_segment::reserve::now);
-            for (int s = 0; s < here - 1; ++s) ring::init_ring(static_cast<std::byte*>(mine_.data()) + s * one, capacity_);
-        } catch (const std::exception& e) {
+    // 0. A sender waiting on a full ring tells a dead receiver by its pid, so
+    // every peer's pid must name that peer here.  Ranks in other PID
+    // namespaces (a container each) share the node but not the pids: seen
+    // from here such a pid is another process or none, and a live rank would
+    // be declared gone.  Those jobs use UCX, which tells by its endpoints.
+    for (int l = 0; l < here && ok; ++l) {
+        if (l == local) continue;
+        const auto i = static_cast<std::size_t>(l);
+        if (namespaces[i] != my_namespace || (::kill(member_pids[i], 0) != 0 && errno == ESRCH)) {
             ok = 0;
-            problem = e.what();
+            problem = "rank " + std::to_string(members[i]) + " of this node is in another PID namespace (its pid " +
+                      std::to_string(member_pids[i]) + " does not name it here)";
+        }
+    }
+    if (here > 1) {
+        // 1. Make this rank's inbound rings.  (Every rank of the node takes
+        // part in the collectives below, whatever it found.)
+        if (ok) {
+            try {
+                mine_ = ring::shm_segment::create(segment_name(rt.job(), me), one * static_cast<std::size_t>(here - 1),
+                                                  -1, ring::shm_segment::reserve::now);
+                for (int s = 0; s < here - 1; ++s)
+                    ring::init_ring(static_cast<std::byte*>(mine_.data()) + s * one, capacity_);
+            } catch (const std::exception& e) {
+                ok = 0;
+                problem = e.what();
+            }
         }
         int all_made = 0;
         MPI_Allreduce(&ok, &all_made, 1, MPI_INT, MPI_MIN, node);
@@ -75,8 +107,6 @@ node_rings::node_rings(runtime& rt) {
     int all_ok = 0;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, rt.mpi());
     if (mine_) ring::shm_segment::unlink(mine_.name());  // mapped by all who need it
-    int ranks_per_node = here;
-    MPI_Allreduce(MPI_IN_PLACE, &ranks_per_node, 1, MPI_INT, MPI_MAX, rt.mpi());
     MPI_Comm_free(&node);
     if (!all_ok) {
         why_not_ = ok ? "a rank on another node could not set its rings up" : problem;
@@ -84,7 +114,7 @@ node_rings::node_rings(runtime& rt) {
         mine_ = ring::shm_segment{};
         return;
     }
-    if (ranks_per_node < 2) {
+    if (rt.ranks_per_node() < 2) {
         why_not_ = "one rank per node";
         return;
     }

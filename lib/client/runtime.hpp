@@ -104,6 +104,8 @@ public:
     MPI_Comm mpi() const noexcept { return world_; }
     int rank() const noexcept { return rank_; }
     int size() const noexcept { return size_; }
+    /// The most ranks of this job on one node (the same on every rank).
+    int ranks_per_node() const noexcept { return ranks_per_node_; }
     std::uint64_t job() const noexcept { return job_; }
     /// The job's secret, the same on every rank (drawn by rank 0): every hello
     /// presents it, and a router binds the job id to it.

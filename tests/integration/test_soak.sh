@@ -57,6 +57,21 @@ if [[ " $placements " == *" inproc "* ]]; then
     # The memory line counts what is in force: batches to both other ranks, no rings.
     grep -q "^memory: at most .* of batches per rank (2 peers x" <<<"$out" && ! grep -q "inbound node rings" <<<"$out" ||
         fail "BUDDY_NODE_RINGS=0: the memory line still counts node rings: $(grep '^memory' <<<"$out")"
+    # A rank in a PID namespace of its own (a container per rank) cannot
+    # tell its node peers' pids: the job uses UCX instead (with rings, a
+    # sender waiting on a full ring declared the live receiver gone).
+    if unshare --pid --fork true 2>/dev/null; then
+        small=(env BUDDY_GRANULARITY=256 BUDDY_DEPTH=1)  # rings that fill: the waits that check the peer
+        out=$(timeout --kill-after=5 120 mpirun --oversubscribe --bind-to none \
+              -n 1 "${small[@]}" unshare --pid --fork "$EXE" --messages 3000 --buddy-verbose --json : \
+              -n 1 "${small[@]}" "$EXE" --messages 3000 --json 2>&1) ||
+            fail "soak, one rank in its own PID namespace: exit $?: $(tail -n 5 <<<"$out")"
+        grep -q "no node rings (rank 1 of this node is in another PID namespace" <<<"$out" ||
+            fail "soak, one rank in its own PID namespace: node rings were not turned off: $(grep -m1 '^engine' <<<"$out")"
+        expect_verified "$(last_line "$out")" "soak, one rank in its own PID namespace, over UCX"
+    else
+        echo "note: unshare --pid is not permitted here: the PID namespace case is not run"
+    fi
     for g in 64 4K; do
         run_soak "soak inproc, 4 ranks, node rings off, granularity $g, depth 1" 4 \
             BUDDY_PLACEMENT=inproc BUDDY_NODE_RINGS=0 BUDDY_GRANULARITY="$g" BUDDY_DEPTH=1 -- \

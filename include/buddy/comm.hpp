@@ -47,7 +47,8 @@ using lane = wire::window;
 /// lambdas, `prefetch` taking the handler's arguments without the comm.
 /// When a batch brings a run of these records, the run loop calls
 /// prefetch(args...) of the record `Distance` records ahead of the one it
-/// runs when that record is one of this handler's, which can issue
+/// runs (at most a quarter of the rest of the batch ahead) when that record
+/// is one of this handler's, which can issue
 /// __builtin_prefetch for what that record's handler will read.
 /// `with_prefetch<N>(handler, prefetch)` sets the distance.
 /// Prefetching changes no result: it may be called for some records and not

@@ -1,6 +1,7 @@
 // Argument encoding: what async() writes and what a handler receives.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -130,7 +131,7 @@ void check_prefetch_distance() {
     using trampoline = lambda_handler<probe, std::uint64_t>;
     alignas(64) std::byte storage[64] = {};  // the handler never touches its comm
     buddy::comm& c = *reinterpret_cast<buddy::comm*>(storage);
-    for (const std::size_t length : {1u, 2u, 7u, 31u, 32u, 33u, 100u}) {
+    for (const std::size_t length : {1u, 2u, 7u, 31u, 32u, 33u, 100u, 200u}) {
         CAPTURE(Distance);
         CAPTURE(length);
         probe::ran.clear();
@@ -145,9 +146,11 @@ void check_prefetch_distance() {
         const std::size_t total = length + 1 + 10;
         auto payload_at = [&](std::size_t j) -> std::uint64_t { return j < length ? j : 100 + (j - length - 1); };
         std::vector<std::uint64_t> want_ran, want_prefetched;
+        // At most a quarter of the batch ahead of where the run starts.
+        const std::size_t distance = std::clamp<std::size_t>(total / 4, 1, Distance);
         for (std::size_t i = 0; i < length; ++i) {
             want_ran.push_back(i);
-            const std::size_t j = i + Distance;
+            const std::size_t j = i + distance;
             if (j < total && j != length) want_prefetched.push_back(payload_at(j));
         }
         CHECK(probe::ran == want_ran);
@@ -158,7 +161,8 @@ void check_prefetch_distance() {
         CHECK(trampoline::run(c, stop + 16, end) == end);
         CHECK(probe::ran.size() == 10);
         want_prefetched.clear();
-        for (std::size_t i = 0; i + Distance < 10; ++i) want_prefetched.push_back(100 + i + Distance);
+        const std::size_t second = std::clamp<std::size_t>(10 / 4, 1, Distance);
+        for (std::size_t i = 0; i + second < 10; ++i) want_prefetched.push_back(100 + i + second);
         CHECK(probe::prefetched == want_prefetched);
     }
 }

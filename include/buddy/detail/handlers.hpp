@@ -164,12 +164,20 @@ struct lambda_handler {
         constexpr std::size_t stride = wire::align_up(wire::short_header_bytes + fixed_payload_size_v<Sent...>);
         std::uint64_t word, next;
         std::memcpy(&word, at, sizeof word);
+        // At most a quarter of what is left of the batch ahead: with small
+        // batches (a few dozen records) the full distance would reach past
+        // the end and prefetch nothing.
+        [[maybe_unused]] std::size_t distance = 0;
+        if constexpr (has_prefetch<Handler, Sent...>) {
+            const std::size_t quarter = static_cast<std::size_t>(end - at) / stride / 4;
+            distance = quarter < 1 ? 1 : quarter < prefetch_distance_of<Handler>() ? quarter : prefetch_distance_of<Handler>();
+        }
         do {
             if constexpr (has_prefetch<Handler, Sent...>) {
-                // The record prefetch_distance ahead, if it is one of this
-                // handler's (records of other handlers may lie between: in a
+                // The record `distance` ahead, if it is one of this handler's
+                // (records of other handlers may lie between: in a
                 // request/reply pattern requests and replies interleave).
-                prefetch_record<Handler, Sent...>(at, prefetch_distance_of<Handler>(), end, word);
+                prefetch_record<Handler, Sent...>(at, distance, end, word);
             }
             std::size_t off = wire::short_header_bytes;
             std::tuple<Sent...> values{load_fixed<Sent>(at, off)...};

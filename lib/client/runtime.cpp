@@ -2,6 +2,7 @@
 
 #include "buddy/config/memory_model.hpp"
 #include "hw_counters.hpp"
+#include "knob_agreement.hpp"
 
 #include <sched.h>
 #include <time.h>
@@ -90,6 +91,13 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
         throw std::runtime_error(
             "buddy: ranks disagree about the registered handlers (" + std::to_string(low[1]) + " to " +
             std::to_string(high[1]) + " handlers); every rank of a job must run the same binary");
+    }
+
+    try {
+        check_job_wide_knobs(world_, settings_);
+    } catch (const config_error&) {
+        MPI_Comm_free(&world_);
+        throw;
     }
 
     limits_.job = job_;

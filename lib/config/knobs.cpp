@@ -164,39 +164,44 @@ constexpr knob power_of_two(knob k) {
     return k;
 }
 
+constexpr knob job_wide(knob k) {
+    k.job_wide = true;
+    return k;
+}
+
 // The table.  Ranges come from knob_range (public, since the router checks a
 // rank's hello with them); defaults from the member initialisers of config.
 const knob the_table[] = {
-    with_choices(entry<placement_member>("placement", form::choice, "placement", "where routing runs"),
-                 placement_member::words),
-    with_choices(entry<route_member>("route", form::choice, "route",
-                                     "next hops between routers (inproc: ranks); see docs/routing.md"),
-                 route_member::words),
-    ranged<bytes_member<&config::granularity>>("granularity", form::bytes, "bytes", kr::granularity_min,
-                                               kr::granularity_max, "batch size: a batch is sent once it holds this much"),
-    ranged<count_member<&config::depth>>("depth", form::count, "batches", kr::depth_min, kr::depth_max,
-                                         "batches in flight per next hop before the sender waits"),
-    ranged<bytes_member<&config::max_message>>("max-message", form::bytes, "bytes", kr::max_message_min,
-                                               kr::max_message_max, "largest payload of one async()"),
+    job_wide(with_choices(entry<placement_member>("placement", form::choice, "placement", "where routing runs"),
+                          placement_member::words)),
+    job_wide(with_choices(entry<route_member>("route", form::choice, "route",
+                                              "next hops between routers (inproc: ranks); see docs/routing.md"),
+                          route_member::words)),
+    job_wide(ranged<bytes_member<&config::granularity>>("granularity", form::bytes, "bytes", kr::granularity_min,
+                                                        kr::granularity_max, "batch size: a batch is sent once it holds this much")),
+    job_wide(ranged<count_member<&config::depth>>("depth", form::count, "batches", kr::depth_min, kr::depth_max,
+                                                  "batches in flight per next hop before the sender waits")),
+    job_wide(ranged<bytes_member<&config::max_message>>("max-message", form::bytes, "bytes", kr::max_message_min,
+                                                        kr::max_message_max, "largest payload of one async()")),
     entry<seconds_member<&config::timeout_seconds>>("timeout", form::seconds, "seconds",
                                                     "longest wait on another party without progress (barrier() included: it then names the rank that did not arrive)"),
     unset_is(entry<text_member<&config::report_path>>("report", form::path, "path",
                                                             "JSON counter report (ranks and routers) written at the end; see docs/counters.md"),
                    "none"),
-    ranged<count_member<&config::router_threads>>("router-threads", form::count, "threads", kr::router_threads_min,
-                                                  kr::router_threads_max, "threads per router (host, dpu)"),
-    ranged<count_member<&config::routers_per_node>>("routers-per-node", form::count, "routers",
-                                                    kr::routers_per_node_min, kr::routers_per_node_max,
-                                                    "routers per node; ranks are split between them (host)"),
+    job_wide(ranged<count_member<&config::router_threads>>("router-threads", form::count, "threads", kr::router_threads_min,
+                                                           kr::router_threads_max, "threads per router (host, dpu)")),
+    job_wide(ranged<count_member<&config::routers_per_node>>("routers-per-node", form::count, "routers",
+                                                             kr::routers_per_node_min, kr::routers_per_node_max,
+                                                             "routers per node; ranks are split between them (host)")),
     unset_is(entry<text_member<&config::router_cores>>("router-cores", form::cpu_list, "cores",
                                                              "cores for the routers a rank starts (host)"),
                    "chosen by hwloc"),
     unset_is(entry<text_member<&config::router_bin>>("router-bin", form::program, "path",
                                                            "the buddy-router a rank starts if none listens (host)"),
                    "searched"),
-    power_of_two(ranged<bytes_member<&config::ring_bytes>>("ring-bytes", form::bytes, "bytes", kr::ring_bytes_min,
-                                                           kr::ring_bytes_max,
-                                                           "ring size per rank and router thread (host, dpu)")),
+    job_wide(power_of_two(ranged<bytes_member<&config::ring_bytes>>("ring-bytes", form::bytes, "bytes", kr::ring_bytes_min,
+                                                                    kr::ring_bytes_max,
+                                                                    "ring size per rank and router thread (host, dpu)"))),
     unset_is(entry<text_member<&config::router_socket>>("router-socket", form::socket, "path",
                                                               "control socket of the router to attach to (host; {i}: router index, {host}: host name)"),
                    "per user and host"),
@@ -208,10 +213,10 @@ const knob the_table[] = {
                                     "ranks and routers fit the cores and the node was otherwise idle at start)"),
                  wait_member::words),
     entry<bool_member<&config::verbose>>("verbose", form::boolean, "boolean", "print the settings in force at start"),
-    entry<bool_member<&config::checksum>>("checksum", form::boolean, "boolean",
-                                          "CRC-32C over every batch and ring chunk, verified at every hop; corruption fails the job"),
-    entry<bool_member<&config::node_rings>>("node-rings", form::boolean, "boolean",
-                                            "inproc: ranks of one node pass batches through shared-memory rings (off: over UCX)"),
+    job_wide(entry<bool_member<&config::checksum>>("checksum", form::boolean, "boolean",
+                                                   "CRC-32C over every batch and ring chunk, verified at every hop; corruption fails the job")),
+    job_wide(entry<bool_member<&config::node_rings>>("node-rings", form::boolean, "boolean",
+                                                     "inproc: ranks of one node pass batches through shared-memory rings (off: over UCX)")),
 };
 
 std::string upper_with_underscores(std::string_view name) {

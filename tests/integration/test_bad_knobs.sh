@@ -38,6 +38,18 @@ expect_fatal "BUDDY_ROUTER_BIN=/bin/false, 2 ranks" "not a buddy-router" 1 \
 expect_fatal "BUDDY_ROUTER_SOCKET=relative, 2 ranks" "a relative path" 1 \
     env BUDDY_PLACEMENT=host BUDDY_ROUTER_SOCKET=r.sock "${mpi2[@]}" -x BUDDY_PLACEMENT -x BUDDY_ROUTER_SOCKET "$H" --updates 10
 
+# Knobs that must agree job-wide, set for one app context only: every rank
+# ends at start naming the knobs and both values (a placement set on one rank
+# only hung the job; a max-message on one only ended it mid-run with
+# "malformed batch"; a granularity on one only passed unnoticed).
+mpmd=(timeout --kill-after=5 30 mpirun --oversubscribe --bind-to none)
+expect_fatal "BUDDY_PLACEMENT=host on rank 2 of 3" \
+    "disagree on placement (rank 0: inproc, rank 2: host); these knobs must be the same on every rank" 2 \
+    "${mpmd[@]}" -n 2 "$H" --updates 10 : -n 1 env BUDDY_PLACEMENT=host "$H" --updates 10
+expect_fatal "BUDDY_GRANULARITY, BUDDY_MAX_MESSAGE on rank 0 of 2" \
+    "disagree on granularity (rank 0: 4K, rank 1: 32K), max-message (rank 0: 64K, rank 1: 1M)" 1 \
+    "${mpmd[@]}" -n 1 env BUDDY_GRANULARITY=4K BUDDY_MAX_MESSAGE=64K "$H" --updates 10 : -n 1 "$H" --updates 10
+
 # Every rank refuses by itself: each rank runs under a shell that records its
 # exit status and exits 0, so that mpirun ends no rank early.
 STATUS=$(mktemp -d)

@@ -177,6 +177,17 @@ TEST_CASE("a boolean flag takes a boolean word after it, and leaves any other wo
     CHECK(c.node_rings);  // bare: "1000" is not a boolean word, and "off" after it is the application's
 }
 
+TEST_CASE("the knobs that shape what ranks send and accept must agree job-wide") {
+    std::vector<std::string> wide, per_rank;
+    for (const knobs::knob& k : knobs::table()) (k.job_wide ? wide : per_rank).emplace_back(k.name);
+    CHECK(wide == std::vector<std::string>{"placement", "route", "granularity", "depth", "max-message", "router-threads",
+                                           "routers-per-node", "ring-bytes", "checksum", "node-rings"});
+    // Where a rank waits, what it prints or writes, and its node's own paths
+    // may differ from rank to rank.
+    CHECK(per_rank == std::vector<std::string>{"timeout", "report", "router-cores", "router-bin", "router-socket",
+                                               "dpu-map", "wait", "verbose"});
+}
+
 TEST_CASE("an unknown --buddy- flag is refused with the list of known ones") {
     std::vector<std::string> words = {"app", "--buddy-granularty=8K"};
     std::vector<char*> argv = {words[0].data(), words[1].data(), nullptr};

@@ -152,11 +152,22 @@ int main(int argc, char** argv) {
         return buddy::router::refuse_command_line(cli, "buddyrun", e);
     }
     std::vector<std::string> app = cli.remaining();
-    if (!app.empty() && app.front() == "--") app.erase(app.begin());
+    const bool after_dashes = !app.empty() && app.front() == "--";  // what follows is the application, whatever it is
+    if (after_dashes) app.erase(app.begin());
     if (app.empty()) refuse("no application given: buddyrun -n N [options] [--] APP [ARGS...]");
-    if (!app.front().empty() && app.front()[0] == '-') refuse("unknown option '" + app.front() + "' (see --help)");
-    if (buddy::knobs::boolean_word(app.front()))
-        refuse("'" + app.front() + "' is not an application: a boolean flag takes its value as --NAME=" + app.front());
+    if (!after_dashes) {
+        if (!app.front().empty() && app.front()[0] == '-') refuse("unknown option '" + app.front() + "' (see --help)");
+        // "--node-rings off": CLI11 took the flag alone and left "off" as the application.
+        const int first = argc - static_cast<int>(app.size());
+        const std::string before = first > 1 ? argv[first - 1] : "";
+        if (buddy::knobs::boolean_word(app.front()) && before.rfind("--", 0) == 0 &&
+            before.find('=') == std::string::npos) {
+            for (const buddy::knobs::knob& k : buddy::knobs::table())
+                if (k.kind == buddy::knobs::form::boolean && before == "--" + std::string(k.name))
+                    refuse("'" + app.front() + "' after " + before + " is not an application: a boolean flag takes its value as " +
+                           before + "=" + app.front() + " (or put -- before the application)");
+        }
+    }
 
     // Validation: the knob table's, as the ranks do it, refused here before any launch.
     if (ranks < 1) refuse("-n must be at least 1 (got " + std::to_string(ranks) + ")");
@@ -174,7 +185,10 @@ int main(int argc, char** argv) {
         for (const auto& g : knob_flags.all()) {
             if (g.option->count() == 0 || g.k->name == "granularity" || g.k->name == "depth") continue;
             setenv(buddy::knobs::env_of(*g.k).c_str(), g.text.c_str(), 1);  // the probes' ranks inherit them
-            given.insert(given.end(), {"--" + std::string(g.k->name), g.text});
+            if (g.k->kind == buddy::knobs::form::boolean)  // a flag: its value joined to it
+                given.push_back("--" + std::string(g.k->name) + "=" + g.text);
+            else
+                given.insert(given.end(), {"--" + std::string(g.k->name), g.text});
         }
         return tune_job(argv[0], static_cast<int>(ranks), placement, given,
                         tune_options{tune_granularity, tune_depth, tune_reps, tune_budget}, app);

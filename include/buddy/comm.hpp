@@ -52,7 +52,11 @@ using lane = wire::window;
 /// __builtin_prefetch for what that record's handler will read.
 /// `with_prefetch<N>(handler, prefetch)` sets the distance.
 /// Prefetching changes no result: it may be called for some records and not
-/// others (or twice), and never for a record that does not run.
+/// others, or twice.  It looks ahead by a fixed stride, so where records of
+/// other sizes lie between it can be handed bytes of another record that
+/// happen to look like one of its own: it must accept any values (check an
+/// index before forming an address from it) and only prefetch, never read
+/// or write memory itself (__builtin_prefetch does not fault).
 template <typename Handler, typename Prefetch, std::size_t Distance = detail::default_prefetch_distance>
 struct prefetching {
     static_assert(Distance >= 1, "buddy::with_prefetch: the distance is at least one record");

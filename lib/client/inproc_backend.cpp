@@ -216,13 +216,15 @@ public:
         return out;
     }
 
-    bool node_rings_active() const noexcept override { return rings_ && rings_->active(); }
+    bool node_rings_active() const noexcept override { return rings_ && rings_->in_force(); }
 
     std::string describe() const override {
         std::string node = ", no node rings";
         if (rings_ && rings_->active())
             node = ", node rings to " + std::to_string(rings_->peers()) + " ranks of this node (" +
                    std::to_string(rings_->capacity()) + " bytes each)";
+        else if (rings_ && rings_->in_force())
+            node += " (this rank is alone on its node; the job's other nodes use them)";
         else if (rings_ && !rings_->why_not().empty())
             node += " (" + rings_->why_not() + ")";
         else if (transit_)

@@ -118,6 +118,7 @@ node_rings::node_rings(runtime& rt) {
         why_not_ = "one rank per node";
         return;
     }
+    in_force_ = true;
     if (here < 2) return;  // active elsewhere; this rank has no peer on its node
     index_of_.assign(static_cast<std::size_t>(rt.size()), -1);
     std::size_t next_theirs = 0;

@@ -43,7 +43,11 @@ public:
     node_rings(const node_rings&) = delete;
     node_rings& operator=(const node_rings&) = delete;
 
+    /// This rank has rings to the other ranks of its node.
     bool active() const noexcept { return active_; }
+    /// The job uses node rings (on every node with two ranks or more), even
+    /// where this rank is alone on its node and has none.
+    bool in_force() const noexcept { return in_force_; }
     /// Index into outbound()/inbound() of world rank `r`, or -1 (another node, or this rank).
     int index_of(std::uint32_t r) const noexcept { return r < index_of_.size() ? index_of_[r] : -1; }
     /// World rank of ring index i, and its process id (to tell a dead rank from a slow one).
@@ -60,6 +64,7 @@ public:
 
 private:
     bool active_ = false;
+    bool in_force_ = false;
     std::size_t capacity_ = 0;
     std::string why_not_;
     std::vector<int> index_of_;           ///< world rank -> ring index, -1: none

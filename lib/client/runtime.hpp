@@ -56,7 +56,8 @@ public:
     virtual std::vector<link_report> links() const { return {}; }
     /// A line describing the backend's setup, for --buddy-verbose and reports.
     virtual std::string describe() const = 0;
-    /// Whether the ranks of this node pass batches through node rings (inproc).
+    /// Whether the job's ranks pass batches to the others of their node
+    /// through node rings (inproc), the same on every rank.
     virtual bool node_rings_active() const noexcept { return false; }
 };
 

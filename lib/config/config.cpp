@@ -79,10 +79,20 @@ void config::apply_args(int* argc, char*** argv) {
         if (!has_value) {
             if (found->kind == knobs::form::boolean) {
                 // A bare boolean flag switches it on, unless the next word is
-                // a boolean value ("--buddy-checksum off", as other knobs
-                // take "--buddy-depth 2"); any other word is the application's.
-                if (i + 1 < *argc && knobs::boolean_word(args[i + 1])) value = args[++i];
-                else value = "on";
+                // on, off, true, false, yes or no ("--buddy-checksum off", as
+                // other knobs take "--buddy-depth 2"); any other word, 0 and 1
+                // included, is the application's.  "Off" and the like are
+                // refused: taken as the application's, they would leave the
+                // knob on against the user's intent.
+                const std::string_view next = i + 1 < *argc ? std::string_view(args[i + 1]) : std::string_view();
+                if (knobs::boolean_word(next) && next != "0" && next != "1") {
+                    value = args[++i];
+                } else if (knobs::boolean_word_ignoring_case(next) && next != "0" && next != "1") {
+                    throw config_error("buddy: flag " + flag + " followed by '" + std::string(next) +
+                                       "': write the value in lower case (" + knobs::accepted(*found) + ")");
+                } else {
+                    value = "on";
+                }
             } else if (i + 1 < *argc) {
                 value = args[++i];
             } else {

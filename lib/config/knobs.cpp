@@ -48,6 +48,13 @@ std::optional<bool> boolean_word(std::string_view t) noexcept {
     return std::nullopt;
 }
 
+std::optional<bool> boolean_word_ignoring_case(std::string_view t) noexcept {
+    std::string lower(t.size(), '\0');
+    for (std::size_t i = 0; i < t.size(); ++i)
+        lower[i] = static_cast<char>(t[i] >= 'A' && t[i] <= 'Z' ? t[i] - 'A' + 'a' : t[i]);
+    return boolean_word(lower);
+}
+
 namespace {
 
 // ------------------------------------------------------------ member access

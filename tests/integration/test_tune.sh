@@ -29,7 +29,7 @@ grep -q "no probe succeeded" <<<"$out" || fail "no clear message: $out"
 echo "ok: buddy-tune refuses a program that prints no result"
 
 # buddyrun --tune: the same search on the job's own app, and a buddyrun line to reuse it.
-out=$(timeout 300 "$BUILD_DIR/router/buddyrun" -n 2 --tune --tune-granularity 4K,64K --tune-depth 2 --tune-reps 1 \
+out=$(timeout 300 "$BUILD_DIR/router/buddyrun" -n 2 --checksum --tune --tune-granularity 4K,64K --tune-depth 2 --tune-reps 1 \
       --tune-budget 100 -- "$APPS/histogram" --updates 5000 --table 1000 --json 2>/dev/null) \
     || fail "buddyrun --tune exited non-zero: $out"
 echo "$out"
@@ -37,6 +37,15 @@ best=$(grep -E '^best: granularity ' <<<"$out") || fail "buddyrun --tune: no 'be
 g=$(sed -E 's/^best: granularity ([^,]+), depth ([0-9]+).*/\1/' <<<"$best")
 d=$(sed -E 's/^best: granularity ([^,]+), depth ([0-9]+).*/\2/' <<<"$best")
 [[ " 4K/2 64K/2 32K/4 " == *" $g/$d "* ]] || fail "buddyrun --tune: choice $g/$d is not a probed point"
-grep -qE "^  buddyrun -n 2 --placement inproc --granularity $g --depth $d .*histogram --updates 5000" <<<"$out" \
+grep -qE "^  buddyrun -n 2 --placement inproc (--[a-z-]+=[a-z0-9]+ )*--granularity $g --depth $d .*histogram --updates 5000" <<<"$out" \
     || fail "buddyrun --tune: no buddyrun line to reuse $g/$d"
-echo "ok: buddyrun --tune chose $g/$d among the probed points and printed the buddyrun line"
+# The line runs as printed: a boolean knob travels as --NAME=VALUE (as two
+# words its value would be taken for the application).
+reuse=$(grep -E "^  buddyrun -n 2 " <<<"$out" | head -n 1)
+[[ $reuse == *" --checksum=true "* ]] || fail "buddyrun --tune: the reuse line lost --checksum: $reuse"
+read -ra words <<<"${reuse#  buddyrun }"
+cmd=$(timeout 10 "$BUILD_DIR/router/buddyrun" --dry-run "${words[@]}" 2>&1) ||
+    fail "buddyrun --tune: the reuse line is refused: $reuse: $cmd"
+[[ $cmd == *"-x BUDDY_CHECKSUM=true"* && $cmd == *"-x BUDDY_GRANULARITY=$g"* ]] ||
+    fail "buddyrun --tune: the reuse line does not set what was tuned: $cmd"
+echo "ok: buddyrun --tune chose $g/$d among the probed points and printed the buddyrun line, which runs"

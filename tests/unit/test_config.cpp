@@ -175,6 +175,11 @@ TEST_CASE("a boolean flag takes a boolean word after it, and leaves any other wo
     CHECK(c.verbose);   // "yes" taken
     CHECK(apply(c, {"app", "--buddy-node-rings", "1000", "off"}) == std::vector<std::string>{"1000", "off"});
     CHECK(c.node_rings);  // bare: "1000" is not a boolean word, and "off" after it is the application's
+    c.verbose = false;
+    CHECK(apply(c, {"app", "--buddy-verbose", "1", "input"}) == std::vector<std::string>{"1", "input"});
+    CHECK(c.verbose);  // 0 and 1 after a bare flag are the application's (a count, a file name)
+    CHECK_THROWS_WITH_AS(apply(c, {"app", "--buddy-node-rings", "Off"}),
+                         doctest::Contains("write the value in lower case"), config_error);
 }
 
 TEST_CASE("the knobs that shape what ranks send and accept must agree job-wide") {

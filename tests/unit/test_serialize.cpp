@@ -110,9 +110,12 @@ struct prefetch_probe {
 };
 
 // `first` records of the probe's handler (payloads 0, 1, ...), one record of
-// another handler, then `second` records of the probe's again (100, 101, ...).
+// another handler, then `second` records of the probe's again (100, 101, ...):
+// the batch.  After its end, 64 more of the probe's (7777), which a loop that
+// read past the end would run or prefetch.
+constexpr std::size_t sentinels = 64;
 std::vector<std::byte> two_runs(std::size_t first, std::size_t second) {
-    std::vector<std::byte> out((first + second + 1) * 16);
+    std::vector<std::byte> out((first + second + 1 + sentinels) * 16);
     std::byte* at = out.data();
     auto put = [&](std::uint16_t id, std::uint64_t v) {
         std::byte* body = buddy::wire::write_header(at, 0, id, sizeof v);
@@ -122,6 +125,7 @@ std::vector<std::byte> two_runs(std::size_t first, std::size_t second) {
     for (std::size_t k = 0; k < first; ++k) put(5, k);
     put(6, 999);
     for (std::size_t k = 0; k < second; ++k) put(5, 100 + k);
+    for (std::size_t k = 0; k < sentinels; ++k) put(5, 7777);
     return out;
 }
 
@@ -137,7 +141,7 @@ void check_prefetch_distance() {
         probe::ran.clear();
         probe::prefetched.clear();
         const std::vector<std::byte> batch = two_runs(length, 10);
-        const std::byte* end = batch.data() + batch.size();
+        const std::byte* end = batch.data() + batch.size() - sentinels * 16;
         const std::byte* stop = trampoline::run(c, batch.data(), end);
         // The run ends at the other handler's record.  Each record it runs
         // prefetches the one Distance ahead when that one is the probe's

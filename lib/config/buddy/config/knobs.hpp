@@ -68,6 +68,8 @@ std::string default_text(const knob& k);
 /// The words a boolean knob takes: true for 1, true, yes, on; false for 0,
 /// false, no, off; nullopt for anything else.
 std::optional<bool> boolean_word(std::string_view text) noexcept;
+/// The same, ignoring case ("Off", "YES").
+std::optional<bool> boolean_word_ignoring_case(std::string_view text) noexcept;
 
 /// The accepted form in words, including the range: "a byte count from 64 to 64M, as 4096, 64K or 1M".
 std::string accepted(const knob& k);

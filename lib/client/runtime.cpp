@@ -1,6 +1,7 @@
 #include "runtime.hpp"
 
 #include "buddy/config/memory_model.hpp"
+#include "buddy/transport/worker.hpp"
 #include "hw_counters.hpp"
 #include "knob_agreement.hpp"
 
@@ -117,17 +118,24 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
     // Before the backend: a router this rank starts is told the same policy.
     wait_ = choose_wait(world_, settings_);
 
-    switch (settings_.where) {
-        case placement::inproc: backend_ = make_inproc_backend(*this); break;
-        case placement::host: backend_ = make_host_backend(*this); break;
-        case placement::dpu:
-            try {
-                backend_ = make_dpu_backend(*this);
-            } catch (...) {
-                MPI_Comm_free(&world_);
-                throw;
-            }
-            break;
+    try {
+        switch (settings_.where) {
+            case placement::inproc: backend_ = make_inproc_backend(*this); break;
+            case placement::host: backend_ = make_host_backend(*this); break;
+            case placement::dpu:
+                try {
+                    backend_ = make_dpu_backend(*this);
+                } catch (...) {
+                    MPI_Comm_free(&world_);
+                    throw;
+                }
+                break;
+        }
+    } catch (const transport::transport_error& e) {
+        // The job cannot run (UCX refused a worker or an endpoint); the other
+        // ranks may wait in a collective, so end them all, saying why,
+        // rather than leave the exception to std::terminate.
+        fatal(std::string("starting the transport: ") + e.what());
     }
     // Hardware counters cost a few system calls at start and end, and only
     // the report shows them: only when one is asked for.

@@ -45,7 +45,11 @@ worker::worker(const std::string& name, std::size_t eager_bytes, worker_features
     st = ucp_worker_create(context_, &wparams, &worker_);
     if (st != UCS_OK) {
         ucp_cleanup(context_);
-        throw_ucs("ucp_worker_create", st, name_);
+        // UCX's shared-memory transports make their receive pools in
+        // /dev/shm at this point: a full one is the usual cause.
+        const bool no_room = st == UCS_ERR_NO_RESOURCE || st == UCS_ERR_NO_MEMORY;
+        throw_ucs("ucp_worker_create", st,
+                  name_ + (no_room ? "; /dev/shm may be full: UCX needs a few MiB there per process, see df -h /dev/shm" : ""));
     }
 
     ucp_address_t* addr = nullptr;

@@ -50,6 +50,22 @@ expect_fatal "BUDDY_GRANULARITY, BUDDY_MAX_MESSAGE on rank 0 of 2" \
     "disagree on granularity (rank 0: 4K, rank 1: 32K), max-message (rank 0: 64K, rank 1: 1M)" 1 \
     "${mpmd[@]}" -n 1 env BUDDY_GRANULARITY=4K BUDDY_MAX_MESSAGE=64K "$H" --updates 10 : -n 1 "$H" --updates 10
 
+# No room in /dev/shm for UCX's worker: every rank ends at once, naming the
+# cause (it was an uncaught exception: std::terminate, SIGABRT, a core dump).
+# A private mount namespace gives the job a 2 MiB /dev/shm of its own.
+small_shm=""
+for try in "unshare --mount --propagation private" "unshare --user --map-root-user --mount --propagation private"; do
+    if $try true 2>/dev/null; then small_shm=$try; break; fi
+done
+if [[ -n $small_shm ]]; then
+    expect_fatal "a 2 MiB /dev/shm" "fatal: starting the transport: UCX ucp_worker_create failed" 1 \
+        $small_shm bash -c 'mount -t tmpfs -o size=2m tmpfs /dev/shm && exec "$@"' _ "${mpi2[@]}" "$H" --updates 10
+    out=$($small_shm bash -c 'mount -t tmpfs -o size=2m tmpfs /dev/shm && exec "$@"' _ "${mpi2[@]}" "$H" --updates 10 2>&1) || true
+    grep -q "/dev/shm may be full" <<<"$out" || fail "a 2 MiB /dev/shm: the cause is not named: $(grep -m1 fatal <<<"$out")"
+else
+    echo "note: no mount namespace can be made here: the full /dev/shm case is not run"
+fi
+
 # Every rank refuses by itself: each rank runs under a shell that records its
 # exit status and exits 0, so that mpirun ends no rank early.
 STATUS=$(mktemp -d)

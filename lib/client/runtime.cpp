@@ -89,7 +89,9 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
     MPI_Allreduce(mine, high, 2, MPI_UINT64_T, MPI_MAX, world_);
     if (low[0] != high[0] || low[1] != high[1]) {
         MPI_Comm_free(&world_);
-        throw std::runtime_error(
+        // A refusal at start like a bad knob's (comm ends every rank with
+        // exit status 2), not an exception left to std::terminate.
+        throw config_error(
             "buddy: ranks disagree about the registered handlers (" + std::to_string(low[1]) + " to " +
             std::to_string(high[1]) + " handlers); every rank of a job must run the same binary");
     }

@@ -44,5 +44,7 @@ out=$(timeout --kill-after=5 60 mpirun --oversubscribe --bind-to none -n 1 "$T/a
 status=$?
 set -e
 [[ $status -ne 0 ]] || fail "a job of two different binaries ran"
+[[ $status -ne 134 && $status -ne 124 ]] || fail "a job of two different binaries: exit $status (SIGABRT or hung): $out"
+! grep -q "terminate called" <<<"$out" || fail "a job of two different binaries: an uncaught exception: $out"
 grep -q "ranks disagree about the registered handlers" <<<"$out" || fail "mixed binaries not explained: $out"
 echo "ok: mixed binaries refused at start"

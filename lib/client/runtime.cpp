@@ -3,7 +3,7 @@
 #include "buddy/config/memory_model.hpp"
 #include "buddy/transport/worker.hpp"
 #include "hw_counters.hpp"
-#include "knob_agreement.hpp"
+#include "job_agreement.hpp"
 
 #include <sched.h>
 #include <time.h>
@@ -25,27 +25,6 @@ namespace {
 std::vector<runtime*>& live_runtimes() {
     static std::vector<runtime*> all;
     return all;
-}
-}  // namespace
-
-namespace {
-// FNV-1a over the registry: ranks of one binary register the same handlers, in
-// the same order, at the same code offsets, so they agree on this value.
-std::uint64_t registry_fingerprint() {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    auto mix = [&](unsigned char c) { h = (h ^ c) * 0x100000001b3ull; };
-    const handler_entry* table = handler_table();
-    const std::uintptr_t base = main_code().base;
-    for (std::size_t i = 0; i < handler_count(); ++i) {
-        for (char c : table[i].name) mix(static_cast<unsigned char>(c));
-        mix(0);
-        // The trampoline's place in the code: two builds of the same source with
-        // a different layout must not pass for one binary (function handlers
-        // travel as code offsets).
-        const std::uintptr_t offset = reinterpret_cast<std::uintptr_t>(table[i].call) - base;
-        for (int b = 0; b < 8; ++b) mix(static_cast<unsigned char>(offset >> (8 * b)));
-    }
-    return h;
 }
 }  // namespace
 
@@ -83,22 +62,11 @@ runtime::runtime(comm& owner, MPI_Comm world, config settings, bool own_mpi)
     job_ = start.job;
     std::copy(std::begin(start.secret), std::end(start.secret), secret_.begin());
 
-    const std::uint64_t mine[2] = {registry_fingerprint(), handler_count()};
-    std::uint64_t low[2], high[2];
-    MPI_Allreduce(mine, low, 2, MPI_UINT64_T, MPI_MIN, world_);
-    MPI_Allreduce(mine, high, 2, MPI_UINT64_T, MPI_MAX, world_);
-    if (low[0] != high[0] || low[1] != high[1]) {
-        MPI_Comm_free(&world_);
+    try {
+        check_job_agreement(world_, settings_);
+    } catch (const config_error&) {
         // A refusal at start like a bad knob's (comm ends every rank with
         // exit status 2), not an exception left to std::terminate.
-        throw config_error(
-            "buddy: ranks disagree about the registered handlers (" + std::to_string(low[1]) + " to " +
-            std::to_string(high[1]) + " handlers); every rank of a job must run the same binary");
-    }
-
-    try {
-        check_job_wide_knobs(world_, settings_);
-    } catch (const config_error&) {
         MPI_Comm_free(&world_);
         throw;
     }

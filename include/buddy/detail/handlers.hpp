@@ -14,6 +14,7 @@
 // receiver checks lies inside that code before calling it.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -170,7 +171,7 @@ struct lambda_handler {
         [[maybe_unused]] std::size_t distance = 0;
         if constexpr (has_prefetch<Handler, Sent...>) {
             const std::size_t quarter = static_cast<std::size_t>(end - at) / stride / 4;
-            distance = quarter < 1 ? 1 : quarter < prefetch_distance_of<Handler>() ? quarter : prefetch_distance_of<Handler>();
+            distance = std::clamp<std::size_t>(quarter, 1, prefetch_distance_of<Handler>());
         }
         do {
             if constexpr (has_prefetch<Handler, Sent...>) {

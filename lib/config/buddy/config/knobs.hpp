@@ -45,7 +45,7 @@ struct knob {
     std::string_view choices;      ///< choice: the accepted words, ", " separated
     std::string_view unset_means;  ///< text knobs: what an empty member means ("none", "searched")
     std::string_view description;  ///< one line, for describe(), --help and the README
-    /// The ranks of a job must agree on it (checked at start, knob_agreement):
+    /// The ranks of a job must agree on it (checked at start, lib/client/job_agreement):
     /// it shapes what one rank sends and another accepts.
     bool job_wide = false;
     /// Parses `text` into the member; throws config_error naming `spelled`.

@@ -16,12 +16,12 @@ namespace {
 /// anyone forging a match.
 class fingerprint {
 public:
-    void add(unsigned char byte) noexcept { h_ = (h_ ^ byte) * 0x100000001b3ull; }
-    void add(std::string_view text) noexcept {
-        for (const char ch : text) add(static_cast<unsigned char>(ch));
+    void add_byte(unsigned char byte) noexcept { h_ = (h_ ^ byte) * 0x100000001b3ull; }
+    void add_text(std::string_view text) noexcept {
+        for (const char ch : text) add_byte(static_cast<unsigned char>(ch));
     }
-    void add_word(std::uint64_t word) noexcept {
-        for (int b = 0; b < 8; ++b) add(static_cast<unsigned char>(word >> (8 * b)));
+    void add_word(std::uint64_t word) noexcept {  // little-endian, whatever the host
+        for (int b = 0; b < 8; ++b) add_byte(static_cast<unsigned char>(word >> (8 * b)));
     }
     std::uint64_t value() const noexcept { return h_; }
 
@@ -38,8 +38,8 @@ std::uint64_t registry_fingerprint() noexcept {
     const handler_entry* table = handler_table();
     const std::uintptr_t base = main_code().base;
     for (std::size_t i = 0; i < handler_count(); ++i) {
-        f.add(table[i].name);
-        f.add(0);
+        f.add_text(table[i].name);
+        f.add_byte(0);
         f.add_word(reinterpret_cast<std::uintptr_t>(table[i].call) - base);
     }
     return f.value();
@@ -107,23 +107,28 @@ std::string broadcast_text(std::string text, int root, MPI_Comm world) {
 void check_job_agreement(MPI_Comm world, const config& settings) {
     const std::string knob_text = job_wide_values(settings);
     fingerprint knob_digest;
-    knob_digest.add(knob_text);
-    const std::uint64_t facts[3] = {registry_fingerprint(), handler_count(), knob_digest.value()};
+    knob_digest.add_text(knob_text);
+    enum fact { registry, handlers, knobs_in_force, facts };
+    std::uint64_t mine[facts];
+    mine[registry] = registry_fingerprint();
+    mine[handlers] = handler_count();
+    mine[knobs_in_force] = knob_digest.value();
     // Each fact and its complement under one MIN: min(~x) is ~max(x), so one
     // reduction gives every rank both ends of every fact, and so the same verdict.
-    std::uint64_t sent[6], low[6];
-    for (int i = 0; i < 3; ++i) {
-        sent[2 * i] = facts[i];
-        sent[2 * i + 1] = ~facts[i];
+    std::uint64_t sent[2 * facts], low[2 * facts];
+    for (int f = 0; f < facts; ++f) {
+        sent[2 * f] = mine[f];
+        sent[2 * f + 1] = ~mine[f];
     }
-    MPI_Allreduce(sent, low, 6, MPI_UINT64_T, MPI_MIN, world);
-    const auto agreed = [&](int i) { return low[2 * i] == ~low[2 * i + 1]; };
-    if (!agreed(0) || !agreed(1)) {
-        throw config_error("buddy: ranks disagree about the registered handlers (" + std::to_string(low[2]) +
-                           " to " + std::to_string(~low[3]) +
+    MPI_Allreduce(sent, low, 2 * facts, MPI_UINT64_T, MPI_MIN, world);
+    const auto least = [&](fact f) { return low[2 * f]; };
+    const auto most = [&](fact f) { return ~low[2 * f + 1]; };
+    if (least(registry) != most(registry) || least(handlers) != most(handlers)) {
+        throw config_error("buddy: ranks disagree about the registered handlers (" +
+                           std::to_string(least(handlers)) + " to " + std::to_string(most(handlers)) +
                            " handlers); every rank of a job must run the same binary");
     }
-    if (!agreed(2)) refuse_knob_mismatch(world, knob_text);
+    if (least(knobs_in_force) != most(knobs_in_force)) refuse_knob_mismatch(world, knob_text);
 }
 
 }  // namespace buddy::detail

@@ -120,8 +120,12 @@ inline constexpr std::size_t default_prefetch_distance = 32;
 /// The distance a handler type asks for (buddy::prefetching has one).
 template <typename Handler>
 constexpr std::size_t prefetch_distance_of() noexcept {
-    if constexpr (requires { Handler::prefetch_distance; }) return Handler::prefetch_distance;
-    else return default_prefetch_distance;
+    if constexpr (requires { Handler::prefetch_distance; }) {
+        static_assert(Handler::prefetch_distance >= 1, "a prefetch step looks at least one record ahead");
+        return Handler::prefetch_distance;
+    } else {
+        return default_prefetch_distance;
+    }
 }
 
 template <typename Handler, typename... Sent>

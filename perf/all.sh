@@ -51,7 +51,7 @@ for i in 1 2 3; do
     section ring_stress $i;           "$B/tests/ring_stress" | tail -1
 done
 for i in 1 2 3 4 5; do
-    section router_forward $i;        "$B/router/router_forward" 4 20000000 | grep -v '^{'
+    section router_forward $i;        "$B/router/router_forward" 4 20000000
 done
 section done
 echo "sweep tables: $OUT/granularity/summary.md, $OUT/work/summary.md"

@@ -134,26 +134,26 @@ public:
     const char* placement_name() const noexcept;
 
 private:
-    /// Writes one record into dest's lane: the shared body of async().
-    /// `size_of()` gives the payload bytes; `encode(body)` writes the payload
-    /// and returns its end.  Fixed: the size cannot change; Aligned: the
-    /// payload is a multiple of 8 bytes, so no padding is written.
-    template <bool Fixed, bool Aligned, typename SizeOf, typename Encode>
+    /// Writes one record of fixed-size arguments (Payload bytes in all) into
+    /// dest's lane: the body of async() for them.  When the lane is full, the
+    /// whole record goes to an out-of-line call that takes the arguments by
+    /// value: the fast path and the slow one share nothing after the call, so
+    /// no value of the caller's has to live across it (that spared two stack
+    /// spills per message, a store and a reload each), and the arguments are
+    /// copied before the wait runs any handler that could change them.
+    template <std::size_t Payload, typename... Args>
+    void append_fixed(int dest, std::uint16_t id, const Args&... args);
+    template <std::size_t Payload, typename... Args>
+    [[gnu::noinline]] void append_fixed_after_room(int dest, std::uint16_t id, Args... args);
+    template <std::size_t Payload, typename... Args>
+    static void write_fixed(std::byte* record, int dest, std::uint16_t id, const Args&... args) noexcept;
+    /// The same for arguments whose size is known only at the call (containers,
+    /// and a function handler's record): `size_of()` gives the payload bytes,
+    /// `encode(body)` writes the payload and returns its end.  A wait for room
+    /// may run handlers that change a container passed here, so the record is
+    /// sized again after it and encoded as the arguments are then.
+    template <typename SizeOf, typename Encode>
     void append(int dest, std::uint16_t id, SizeOf size_of, Encode encode);
-    /// append() for fixed arguments of at most knob_range::max_message_min
-    /// bytes, the least max-message any comm accepts (so never oversized).
-    /// When the lane is full, the whole record goes to an out-of-line call
-    /// that takes the arguments by value: the fast path and the slow one
-    /// share nothing after the call, so no value of the caller's has to live
-    /// across it (that spared two stack spills per message, a store and a
-    /// reload each), and the arguments are copied before the wait runs any
-    /// handler that could change them.
-    template <std::size_t Payload, typename... Args>
-    void append_small(int dest, std::uint16_t id, const Args&... args);
-    template <std::size_t Payload, typename... Args>
-    [[gnu::noinline]] void append_small_after_room(int dest, std::uint16_t id, Args... args);
-    template <std::size_t Payload, typename... Args>
-    static void write_small(std::byte* record, int dest, std::uint16_t id, const Args&... args) noexcept;
 
     // Slow paths, out of line.
     void make_room(std::uint32_t lane_index, std::size_t record_bytes);
@@ -184,7 +184,7 @@ inline void comm::async(int dest, Handler handler, const Args&... args) {
                       "these arguments (a std::span arrives as std::span<const T>)");
         // The record carries the function's code offset, then the arguments.
         const std::uint64_t offset = detail::function_offset(reinterpret_cast<const void*>(handler));
-        append<false, false>(
+        append(
             dest, detail::function_handler<H, std::remove_cvref_t<Args>...>::id,
             [&] { return detail::payload_size(sizeof offset, args...); },
             [&](std::byte* body) {
@@ -200,22 +200,18 @@ inline void comm::async(int dest, Handler handler, const Args&... args) {
                       "with these arguments (a std::span arrives as std::span<const T>)");
         (void)handler;
         constexpr bool fixed = detail::all_fixed_v<Args...>;
-        if constexpr (fixed && detail::fixed_payload_size_v<Args...> <= knob_range::max_message_min) {
-            append_small<detail::fixed_payload_size_v<Args...>>(
+        if constexpr (fixed) {
+            append_fixed<detail::fixed_payload_size_v<Args...>>(
                 dest, detail::lambda_handler<H, std::remove_cvref_t<Args>...>::id, args...);
         } else {
-            append<fixed, fixed && detail::fixed_payload_size_v<Args...> % 8 == 0>(
-                dest, detail::lambda_handler<H, std::remove_cvref_t<Args>...>::id,
-                [&] {
-                    if constexpr (fixed) return detail::fixed_payload_size_v<Args...>;
-                    else return detail::payload_size(0, args...);
-                },
-                [&](std::byte* body) { return detail::encode_all(body, body, args...); });
+            append(dest, detail::lambda_handler<H, std::remove_cvref_t<Args>...>::id,
+                   [&] { return detail::payload_size(0, args...); },
+                   [&](std::byte* body) { return detail::encode_all(body, body, args...); });
         }
     }
 }
 
-template <bool Fixed, bool Aligned, typename SizeOf, typename Encode>
+template <typename SizeOf, typename Encode>
 inline void comm::append(int dest, std::uint16_t id, SizeOf size_of, Encode encode) {
     std::size_t payload = size_of();
     if (static_cast<unsigned>(dest) >= static_cast<unsigned>(size_)) [[unlikely]] bad_destination(dest);
@@ -227,50 +223,52 @@ inline void comm::append(int dest, std::uint16_t id, SizeOf size_of, Encode enco
         // make_room may run handlers; if one of them changed a container
         // passed here, size it again so the encoding fits what was reserved.
         make_room(static_cast<std::uint32_t>(l - lanes_), bytes);
-        if constexpr (!Fixed) {
-            payload = size_of();
-            if (payload > max_payload_) oversized(payload);
-            header = wire::header_bytes_for(payload);
-            bytes = wire::align_up(header + payload);
-        }
+        payload = size_of();
+        if (payload > max_payload_) oversized(payload);
+        header = wire::header_bytes_for(payload);
+        bytes = wire::align_up(header + payload);
     }
     std::byte* const record = l->cursor;
     std::byte* const body = wire::write_header(record, static_cast<std::uint32_t>(dest), id, payload);
     std::byte* const end = encode(body);
-    if constexpr (!Aligned) wire::write_padding(end, header + payload);
+    wire::write_padding(end, header + payload);
     l->cursor = record + bytes;
     ++l->records;
 }
 
 template <std::size_t Payload, typename... Args>
-inline void comm::write_small(std::byte* record, int dest, std::uint16_t id, const Args&... args) noexcept {
+inline void comm::write_fixed(std::byte* record, int dest, std::uint16_t id, const Args&... args) noexcept {
     std::byte* const body = wire::write_header(record, static_cast<std::uint32_t>(dest), id, Payload);
     std::byte* const end = detail::encode_all(body, body, args...);
     if constexpr (Payload % 8 != 0) wire::write_padding(end, wire::header_bytes_for(Payload) + Payload);
 }
 
 template <std::size_t Payload, typename... Args>
-inline void comm::append_small(int dest, std::uint16_t id, const Args&... args) {
+inline void comm::append_fixed(int dest, std::uint16_t id, const Args&... args) {
     constexpr std::size_t bytes = wire::record_bytes_for(Payload);
     if (static_cast<unsigned>(dest) >= static_cast<unsigned>(size_)) [[unlikely]] bad_destination(dest);
+    // Up to the least max-message any comm accepts, a record cannot be oversized.
+    if constexpr (Payload > knob_range::max_message_min) {
+        if (Payload > max_payload_) [[unlikely]] oversized(Payload);
+    }
     detail::lane* const l = lane_for_[dest];
     std::byte* const record = l->cursor;
     if (static_cast<std::size_t>(l->limit - record) < bytes) [[unlikely]] {
-        append_small_after_room<Payload, Args...>(dest, id, args...);
+        append_fixed_after_room<Payload, Args...>(dest, id, args...);
         return;
     }
-    write_small<Payload>(record, dest, id, args...);
+    write_fixed<Payload>(record, dest, id, args...);
     l->cursor = record + bytes;
     ++l->records;
 }
 
 template <std::size_t Payload, typename... Args>
-void comm::append_small_after_room(int dest, std::uint16_t id, Args... args) {
+void comm::append_fixed_after_room(int dest, std::uint16_t id, Args... args) {
     constexpr std::size_t bytes = wire::record_bytes_for(Payload);
     detail::lane* const l = lane_for_[dest];  // lanes never move: make_room leaves this valid
     do make_room(static_cast<std::uint32_t>(l - lanes_), bytes);
     while (static_cast<std::size_t>(l->limit - l->cursor) < bytes);
-    write_small<Payload>(l->cursor, dest, id, args...);
+    write_fixed<Payload>(l->cursor, dest, id, args...);
     l->cursor += bytes;
     ++l->records;
 }

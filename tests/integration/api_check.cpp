@@ -2,6 +2,7 @@
 // intact, function handlers work, a message at the size limit goes through, a
 // larger one and a bad destination are refused at the call with a clear error,
 // and none of that disturbs the messages around it.
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <numeric>
@@ -16,6 +17,7 @@
 namespace {
 struct tally {
     std::uint64_t vectors = 0, strings = 0, spans = 0, functions = 0, big = 0, views = 0, grown = 0, errors = 0;
+    std::uint64_t stamps = 0, stale = 0;
     std::uint64_t run_a = 0, run_b = 0, run_c = 0, run_d = 0, prefetched = 0;
 } g;
 
@@ -38,6 +40,9 @@ constexpr auto run_d = [](buddy::comm&, const std::string& s, std::uint64_t x) {
 // Grown by a handler while the main loop keeps sending it: async() must encode
 // what the vector holds when the record is written, never overrun its space.
 std::vector<std::uint32_t> g_frontier;
+/// What the sender passes by reference; every delivery overwrites it.
+std::uint64_t g_stamp = 0;
+constexpr std::uint64_t overwritten = ~std::uint64_t{0};
 
 void function_handler(buddy::comm&, int from, std::uint64_t check) {
     if (check == static_cast<std::uint64_t>(from) * 1000 + 7) ++g.functions;
@@ -116,6 +121,17 @@ int main(int argc, char** argv) {
         ++frontier_sends;
     }
 
+    // A fixed argument goes as it was when async() was called, even when the
+    // wait for room inside that call runs a handler that overwrites it (tiny
+    // batches without pipelining: handlers run inside async()).
+    for (std::uint64_t i = 0; i < 300; ++i) {
+        g_stamp = i;
+        world.async(next, [](buddy::comm&, std::uint64_t got, std::uint64_t index) {
+            got == index ? ++g.stamps : ++g.stale;
+            g_stamp = overwritten;
+        }, g_stamp, i);
+    }
+
     // Runs of random kinds and lengths, from a generator seeded by the
     // sender's rank, so the receiver can count what its predecessor sends.
     auto plan = [](int sender, auto&& each) {
@@ -153,6 +169,16 @@ int main(int argc, char** argv) {
     } catch (const std::length_error& e) {
         oversize_error = e.what();
     }
+    // A fixed-size argument over the limit is refused as well (test_api.sh
+    // sets the limit to 256 KiB; the array is static: too big for a stack).
+    static std::array<std::uint8_t, 262145> fixed_too_big{};
+    std::string fixed_oversize_error = "not tried: the limit is not 256 KiB";
+    if (max_message == 262144) try {
+        world.async(next, [](buddy::comm&, const std::array<std::uint8_t, 262145>&) { ++g.errors; }, fixed_too_big);
+        fixed_oversize_error = "accepted";
+    } catch (const std::length_error& e) {
+        fixed_oversize_error = e.what();
+    }
     try {
         world.async(n, [](buddy::comm&, int) { ++g.errors; }, 1);
     } catch (const std::out_of_range& e) {
@@ -167,11 +193,15 @@ int main(int argc, char** argv) {
     expect(g.big == 1, "a message of exactly the maximum size was delivered");
     expect(g.views == 100, "string_views delivered as text, not as pointers");
     expect(g.grown == frontier_sends, "a vector grown by handlers during async() arrived consistent");
+    expect(g.stamps == 300 && g.stale == 0, "fixed arguments sent as they were at the call");
     expect(g.run_a == sent_runs[0] && g.run_b == sent_runs[1] && g.run_c == sent_runs[2] && g.run_d == sent_runs[3],
            "records sent in runs of one handler each ran once");
     expect(g.prefetched > 0 && g.prefetched <= g.run_c, "a prefetch step, only for records that run");
     expect(g.errors == 0, "no handler saw a wrong value, no refused message was delivered");
     expect(oversize_error.find("exceeds the maximum message size") != std::string::npos, "oversize error text");
+    expect(max_message != 262144 ||
+               fixed_oversize_error.find("message of 262145 bytes exceeds the maximum message size") != std::string::npos,
+           "a fixed-size argument over the limit is refused");
     expect(destination_error.find("outside the job") != std::string::npos, "destination error text");
     if (me == 0) {
         std::printf("oversize: %s\n", oversize_error.c_str());

@@ -107,6 +107,8 @@ public:
     /// both valid during the call).  Never waits for the message.  When its batch
     /// is full it may run incoming handlers before it returns: memory that a span
     /// or string_view argument points at must stay valid during the call.
+    /// Fixed-size arguments are sent as they were when async() was called; a
+    /// container is encoded after such handlers ran, as they left it.
     /// A handler that throws ends the job (its batch cannot be half-delivered).
     template <typename Handler, typename... Args>
     void async(int dest, Handler handler, const Args&... args);

@@ -107,8 +107,9 @@ public:
     /// both valid during the call).  Never waits for the message.  When its batch
     /// is full it may run incoming handlers before it returns: memory that a span
     /// or string_view argument points at must stay valid during the call.
-    /// Fixed-size arguments are sent as they were when async() was called; a
-    /// container is encoded after such handlers ran, as they left it.
+    /// Fixed-size arguments of up to 4 KiB in all are sent as they were when
+    /// async() was called; containers and larger fixed arguments are encoded
+    /// after such handlers ran, as they left them.
     /// A handler that throws ends the job (its batch cannot be half-delivered).
     template <typename Handler, typename... Args>
     void async(int dest, Handler handler, const Args&... args);
@@ -136,8 +137,13 @@ public:
     const char* placement_name() const noexcept;
 
 private:
-    /// Writes one record of fixed-size arguments (Payload bytes in all) into
-    /// dest's lane: the body of async() for them.  When the lane is full, the
+    /// Fixed arguments up to this many bytes are copied at the call (by value
+    /// into the wait for room, on its stack); larger ones take append(), so
+    /// that a multi-megabyte std::array is never copied onto a stack.
+    static constexpr std::size_t copied_at_call_max = 4096;
+    /// Writes one record of fixed-size arguments (Payload bytes in all, at
+    /// most copied_at_call_max) into dest's lane: the body of async() for
+    /// them.  When the lane is full, the
     /// whole record goes to an out-of-line call that takes the arguments by
     /// value: the fast path and the slow one share nothing after the call, so
     /// no value of the caller's has to live across it (that spared two stack
@@ -150,7 +156,8 @@ private:
     template <std::size_t Payload, typename... Args>
     static void write_fixed(std::byte* record, int dest, std::uint16_t id, const Args&... args) noexcept;
     /// The same for arguments whose size is known only at the call (containers,
-    /// and a function handler's record): `size_of()` gives the payload bytes,
+    /// and a function handler's record) and for larger fixed ones:
+    /// `size_of()` gives the payload bytes,
     /// `encode(body)` writes the payload and returns its end.  A wait for room
     /// may run handlers that change a container passed here, so the record is
     /// sized again after it and encoded as the arguments are then.
@@ -202,12 +209,15 @@ inline void comm::async(int dest, Handler handler, const Args&... args) {
                       "with these arguments (a std::span arrives as std::span<const T>)");
         (void)handler;
         constexpr bool fixed = detail::all_fixed_v<Args...>;
-        if constexpr (fixed) {
+        if constexpr (fixed && detail::fixed_payload_size_v<Args...> <= copied_at_call_max) {
             append_fixed<detail::fixed_payload_size_v<Args...>>(
                 dest, detail::lambda_handler<H, std::remove_cvref_t<Args>...>::id, args...);
         } else {
             append(dest, detail::lambda_handler<H, std::remove_cvref_t<Args>...>::id,
-                   [&] { return detail::payload_size(0, args...); },
+                   [&] {
+                       if constexpr (fixed) return detail::fixed_payload_size_v<Args...>;
+                       else return detail::payload_size(0, args...);
+                   },
                    [&](std::byte* body) { return detail::encode_all(body, body, args...); });
         }
     }

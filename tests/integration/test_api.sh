@@ -22,6 +22,12 @@ for n in 1 2 4; do
   echo "ok: comms made from MPI_COMM_WORLD and a split of it, n=$n"
 done
 
+out=$(BUDDY_MAX_MESSAGE=64 run_mpi 60 2 -x BUDDY_MAX_MESSAGE "$T/api_check" --small-limit 2>&1) \
+  || fail "fixed arguments under a 64-byte limit: $out"
+[[ $(grep -c "small-limit: ok (.*message of 96 bytes exceeds the maximum message size of 64 bytes" <<<"$out") == 2 ]] \
+  || fail "a 96-byte fixed argument under a 64-byte limit: $out"
+echo "ok: a fixed argument over a small limit is refused at the call, one at the limit goes through"
+
 set +e
 out=$(run_mpi 60 2 "$T/api_check" --throw 2>&1)
 status=$?

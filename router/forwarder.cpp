@@ -246,9 +246,7 @@ bool forwarder::forward_chunk(rank_slot& s) {
                 return false;
             }
         }
-        std::memcpy(w->cursor, v.record, v.record_bytes);
-        w->cursor += v.record_bytes;
-        ++w->records;
+        w->copy_in(v.record, v.record_bytes);
     }
     s.offset = cursor.offset();
     if (cursor.error().error != wire::parse_errc::ok) [[unlikely]] {
@@ -503,9 +501,7 @@ bool forwarder::distribute(arrived& a) {
             done = false;
             break;
         }
-        std::memcpy(w->cursor, v.record, v.record_bytes);
-        w->cursor += v.record_bytes;
-        ++w->records;
+        w->copy_in(v.record, v.record_bytes);
         transit += hop_of[v.header.dest] >= 0 ? 1 : 0;
     }
     if (done) a.offset = cursor.offset();

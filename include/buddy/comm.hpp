@@ -244,8 +244,7 @@ inline void comm::append(int dest, std::uint16_t id, SizeOf size_of, Encode enco
     std::byte* const body = wire::write_header(record, static_cast<std::uint32_t>(dest), id, payload);
     std::byte* const end = encode(body);
     wire::write_padding(end, header + payload);
-    l->cursor = record + bytes;
-    ++l->records;
+    l->commit(record + bytes);
 }
 
 template <std::size_t Payload, typename... Args>
@@ -270,8 +269,7 @@ inline void comm::append_fixed(int dest, std::uint16_t id, const Args&... args) 
         return;
     }
     write_fixed<Payload>(record, dest, id, args...);
-    l->cursor = record + bytes;
-    ++l->records;
+    l->commit(record + bytes);
 }
 
 template <std::size_t Payload, typename... Args>
@@ -280,9 +278,9 @@ void comm::append_fixed_after_room(int dest, std::uint16_t id, Args... args) {
     detail::lane* const l = lane_for_[dest];  // lanes never move: make_room leaves this valid
     do make_room(static_cast<std::uint32_t>(l - lanes_), bytes);
     while (static_cast<std::size_t>(l->limit - l->cursor) < bytes);
-    write_fixed<Payload>(l->cursor, dest, id, args...);
-    l->cursor += bytes;
-    ++l->records;
+    std::byte* const record = l->cursor;
+    write_fixed<Payload>(record, dest, id, args...);
+    l->commit(record + bytes);
 }
 
 }  // namespace buddy

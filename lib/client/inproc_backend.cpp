@@ -537,9 +537,7 @@ private:
                 }
                 aggregator_.make_room(hop, v.record_bytes, l);  // sends the full batch: credit is there
             }
-            std::memcpy(win.cursor, v.record, v.record_bytes);
-            win.cursor += v.record_bytes;
-            ++win.records;
+            win.copy_in(v.record, v.record_bytes);
             ++passed;
         }
         forwarding_ = false;

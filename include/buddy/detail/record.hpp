@@ -86,6 +86,25 @@ struct window {
     std::byte* cursor = nullptr;
     std::byte* limit = nullptr;
     std::uint64_t records = 0;  ///< records written into the current batch or chunk
+
+    /// Takes the record just written at `cursor`, ending at `record_end`, into
+    /// the batch: the one place a window grows, so its cursor and its count
+    /// never disagree.  It takes the end rather than a size because the record
+    /// was written through a std::byte pointer, which may alias `cursor`: a
+    /// caller that kept the record's address in a register spares a reload.
+    void commit(std::byte* record_end) noexcept {
+        cursor = record_end;
+        ++records;
+    }
+
+    /// Copies a whole record, header and padding included, into the window:
+    /// how a router or a forwarding rank passes a record on.  The caller has
+    /// made room for it.
+    void copy_in(const std::byte* record, std::size_t record_bytes) noexcept {
+        std::byte* const at = cursor;
+        std::memcpy(at, record, record_bytes);
+        commit(at + record_bytes);
+    }
 };
 
 inline record_header read_header(const std::byte* at) noexcept {

@@ -151,7 +151,7 @@ struct transpose_result {
 struct workspace {
     std::vector<std::vector<triple>> inbox;    ///< received nonzeros per source (mpi: all in [0])
     std::vector<triple> outbox;                ///< mpi mode: triples grouped by destination
-    std::vector<transpose_app::entry> scratch; ///< CSR build
+    transpose_app::overwrite_vector<triple> scratch; ///< CSR build: triples by bucket of rows
     std::vector<std::uint64_t> fill;           ///< CSR build
 
     /// Makes room for `receive` nonzeros in (from `sources` ranks), `send` out
@@ -164,11 +164,12 @@ struct workspace {
         prefault(fill, rows + 1);
     }
     /// Gives `v` capacity for n elements, pages touched, size 0.
-    template <typename T>
-    static void prefault(std::vector<T>& v, std::uint64_t n) {
+    template <typename Vector>
+    static void prefault(Vector& v, std::uint64_t n) {
         if (v.capacity() < n) {
-            std::vector<T>().swap(v);
+            Vector().swap(v);
             v.resize(n);
+            std::fill(v.begin(), v.end(), typename Vector::value_type{});  // resize() of an overwrite_vector touches nothing
         }
         v.clear();
     }

@@ -14,12 +14,14 @@
 //                                   for one destination are contiguous already.
 //   mpi mode:   one alltoallv of (row, col, value) triples.
 //
-// Received nonzeros are kept in one list per source rank.  After the exchange
-// each rank builds its block of A^T: a stable counting sort by row over the
-// lists in source order, then (oneTBB) every row that is not already sorted by
-// column is sorted.  Sources send their rows in ascending order, so when the
-// runtime keeps each source's messages in order no row needs sorting; that is
-// an optimisation only, nothing relies on the order.
+// Received nonzeros are stored as they arrive (by the handlers, or by the
+// unpacking loop after the alltoallv) in lists per bucket of result rows and
+// source rank, and counted per row (transpose/inbox.hpp).  After the exchange
+// each rank builds its block of A^T in one pass, a bucket at a time (oneTBB),
+// then sorts every row that is not already sorted by column.  Sources send
+// their rows in ascending order, so when the runtime keeps each source's
+// messages in order no row needs sorting (`rows_sorted` reports how many did);
+// that is an optimisation only, nothing relies on the order.
 //
 // Verification: (1) transpose(transpose(A)) == A exactly (pointers, columns and
 // value bits); (2) an order-independent fingerprint of A with (row, col) swapped
@@ -49,6 +51,7 @@
 #include <vector>
 
 #include "common/app.hpp"
+#include "transpose/inbox.hpp"
 #include "transpose/matrix.hpp"
 
 namespace {
@@ -62,54 +65,40 @@ std::size_t max_segment = 2048;
 
 /// What the handlers reach on the receiving rank (handlers cannot capture).
 struct inbox_state {
-    /// Received nonzeros, already transposed (row local, col global), one list
-    /// per source rank: a source sends its rows in ascending order, so when the
-    /// runtime keeps a source's messages in order each list is sorted by column
-    /// and the rows of the result come out of the counting sort already sorted.
-    std::vector<triple>* inbox = nullptr;
-    std::uint32_t sources = 1;
-    transpose_app::divider32 source{1};   ///< source rank of an original row
+    transpose_app::inbox* inbox = nullptr;  ///< received nonzeros, transposed (row local, col global)
+    transpose_app::divider32 source{1};     ///< source rank of an original row
     std::uint32_t first_row = 0;           ///< first row of this rank's block of the result
     const std::uint64_t* work_buffer = nullptr;
     std::uint64_t work_words = 0;
     std::uint64_t work_reads = 0;
     std::uint64_t work_sum = 0;
-    std::uint64_t bad = 0;  ///< malformed messages (row outside the matrix, span lengths differ)
+    std::uint64_t bad = 0;  ///< malformed messages (row or column outside the matrix, span lengths differ)
 };
 inbox_state* g_inbox = nullptr;
 
-/// The list a nonzero of original row `row` goes to (nullptr: no such row).
-inline std::vector<triple>* list_for(inbox_state& s, std::uint32_t row) {
-    const std::uint32_t from = s.source(row);
-    if (from >= s.sources) [[unlikely]] {
+/// Stores nonzero (row, col, val) of the original matrix, sent by the owner of
+/// `row`, as entry (col, row) of the result (both modes run this per nonzero).
+inline void receive_one(inbox_state& s, std::uint32_t from, std::uint32_t row, std::uint32_t col, double val) {
+    if (!s.inbox->add(from, col - s.first_row, row, val)) [[unlikely]]
         ++s.bad;
-        return nullptr;
-    }
-    return &s.inbox[from];
-}
-
-inline void receive_one(inbox_state& s, std::vector<triple>& list, std::uint32_t row, std::uint32_t col,
-                        double val) {
-    list.push_back(triple{col - s.first_row, row, val});
     if (s.work_reads != 0) [[unlikely]]
         s.work_sum += transpose_app::memory_work(s.work_buffer, s.work_words, s.work_reads, row, col);
 }
 
 constexpr auto on_nonzero = [](buddy::comm&, std::uint32_t row, std::uint32_t col, double val) {
     inbox_state& s = *g_inbox;
-    if (std::vector<triple>* list = list_for(s, row)) [[likely]]
-        receive_one(s, *list, row, col, val);
+    receive_one(s, s.source(row), row, col, val);
 };
 
 constexpr auto on_segment = [](buddy::comm&, std::uint32_t row, std::span<const std::uint32_t> cols,
                                std::span<const double> vals) {
     inbox_state& s = *g_inbox;
-    std::vector<triple>* list = list_for(s, row);
-    if (list == nullptr || cols.size() != vals.size()) [[unlikely]] {
+    if (cols.size() != vals.size()) [[unlikely]] {
         ++s.bad;
         return;
     }
-    for (std::size_t k = 0; k < cols.size(); ++k) receive_one(s, *list, row, cols[k], vals[k]);
+    const std::uint32_t from = s.source(row);
+    for (std::size_t k = 0; k < cols.size(); ++k) receive_one(s, from, row, cols[k], vals[k]);
 };
 
 enum class message_kind { nonzero, segment };
@@ -141,6 +130,7 @@ struct transpose_result {
     std::uint64_t messages = 0;  ///< sent by this rank
     std::uint64_t bytes = 0;     ///< put on the wire by this rank (buddy: records; mpi: triples)
     std::uint64_t work_sum = 0;
+    std::uint64_t rows_sorted = 0;  ///< rows of the result that the build had to sort
     bool ok = true;              ///< every received nonzero was well formed
     phase_times times;
 };
@@ -149,19 +139,20 @@ struct transpose_result {
 /// timed phase, so neither mode pays for first-touch page faults (which on this
 /// VM cost more than the sort itself) inside it.
 struct workspace {
-    std::vector<std::vector<triple>> inbox;    ///< received nonzeros per source (mpi: all in [0])
-    std::vector<triple> outbox;                ///< mpi mode: triples grouped by destination
-    transpose_app::overwrite_vector<triple> scratch; ///< CSR build: triples by bucket of rows
-    std::vector<std::uint64_t> fill;           ///< CSR build
+    transpose_app::inbox inbox;   ///< received nonzeros (both modes)
+    // MPI mode's alltoallv buffers; resize() writes nothing, the packing loop
+    // and the alltoallv overwrite them in full.
+    transpose_app::overwrite_vector<triple> outbox;   ///< triples grouped by destination
+    transpose_app::overwrite_vector<triple> received; ///< the receive buffer
 
-    /// Makes room for `receive` nonzeros in (from `sources` ranks), `send` out
-    /// and `rows` result rows.
-    void prepare(std::uint64_t receive, std::uint64_t sources, std::uint64_t send, std::uint64_t rows) {
-        inbox.resize(sources);
-        for (auto& list : inbox) prefault(list, sources == 1 ? receive : receive / sources + receive / 4 + 1024);
-        prefault(outbox, send);
-        prefault(scratch, receive);
-        prefault(fill, rows + 1);
+    /// Makes room for about `receive` nonzeros in from `sources` ranks, into
+    /// `rows` result rows; in MPI mode also for `send` out and `receive` in
+    /// through the alltoallv's buffers.
+    void prepare(std::uint64_t receive, std::uint32_t sources, std::uint64_t rows, bool use_mpi,
+                 std::uint64_t send) {
+        inbox.prepare(rows, sources, receive);
+        prefault(outbox, use_mpi ? send : 0);
+        prefault(received, use_mpi ? receive : 0);
     }
     /// Gives `v` capacity for n elements, pages touched, size 0.
     template <typename Vector>
@@ -214,7 +205,7 @@ std::uint64_t send_buddy(buddy::comm& world, const csr& a, std::uint64_t block, 
 }
 
 /// One alltoallv of (row, col, value) triples (mpi baseline); fills the inbox
-/// (transposed in place, with the same per-nonzero work as the handlers do).
+/// with the same per-nonzero work as the handlers do.
 void exchange_mpi(MPI_Comm mc, int ranks, const csr& a, std::uint64_t block, workspace& ws, inbox_state& s) {
     const auto p = static_cast<std::size_t>(ranks);
     const transpose_app::divider32 owner(static_cast<std::uint32_t>(block));
@@ -247,17 +238,11 @@ void exchange_mpi(MPI_Comm mc, int ranks, const csr& a, std::uint64_t block, wor
     MPI_Datatype triple_type;
     MPI_Type_contiguous(sizeof(triple), MPI_BYTE, &triple_type);
     MPI_Type_commit(&triple_type);
-    std::vector<triple>& inbox = s.inbox[0];  // by source rank, each in row order
-    inbox.resize(in);
-    MPI_Alltoallv(out, send_count.data(), send_displ.data(), triple_type, inbox.data(), recv_count.data(),
+    ws.received.resize(in);  // by source rank, each in row order
+    MPI_Alltoallv(out, send_count.data(), send_displ.data(), triple_type, ws.received.data(), recv_count.data(),
                   recv_displ.data(), triple_type, mc);
     MPI_Type_free(&triple_type);
-    for (triple& t : inbox) {
-        if (t.row >= a.n) [[unlikely]] ++s.bad;
-        if (s.work_reads != 0) [[unlikely]]
-            s.work_sum += transpose_app::memory_work(s.work_buffer, s.work_words, s.work_reads, t.row, t.col);
-        t = triple{t.col - s.first_row, t.row, t.val};
-    }
+    for (const triple& t : ws.received) receive_one(s, s.source(t.row), t.row, t.col, t.val);
 }
 
 /// Transposes `a` into `res.m` (collective).  The result has the same block
@@ -266,11 +251,10 @@ void transpose(buddy::comm& world, const csr& a, std::uint64_t block, const tran
                transpose_result& res) {
     MPI_Comm mc = world.mpi_comm();
     const int rank = world.rank();
-    for (auto& list : ws.inbox) list.clear();
+    ws.inbox.clear();
 
     inbox_state s;
-    s.inbox = ws.inbox.data();
-    s.sources = static_cast<std::uint32_t>(ws.inbox.size());
+    s.inbox = &ws.inbox;
     s.source = transpose_app::divider32(static_cast<std::uint32_t>(block));
     s.first_row = static_cast<std::uint32_t>(static_cast<std::uint64_t>(rank) * block);
     if (opt.work_reads != 0 && opt.work_buffer != nullptr) {
@@ -296,16 +280,15 @@ void transpose(buddy::comm& world, const csr& a, std::uint64_t block, const tran
     const double t1 = apps::now();
 
     if (opt.corrupt) {  // debug: one wrong value on the lowest rank that received any
-        std::vector<triple>* some = nullptr;
-        for (auto& list : ws.inbox)
-            if (some == nullptr && !list.empty()) some = &list;
+        triple* some = ws.inbox.any();
         const int have = some == nullptr ? world.size() : rank;
         int victim = world.size();
         MPI_Allreduce(&have, &victim, 1, MPI_INT, MPI_MIN, mc);
-        if (rank == victim) (*some)[some->size() / 2].val += 1.0;
+        if (rank == victim) some->val += 1.0;
     }
 
-    res.ok = transpose_app::build_csr(ws.inbox, a.n, s.first_row, block, res.m, ws.scratch, ws.fill) && s.bad == 0;
+    res.rows_sorted = ws.inbox.build(a.n, s.first_row, res.m);
+    res.ok = s.bad == 0;
     const double t2 = apps::now();
     res.times.cpu = cpu_now() - c0;
     res.times.exchange = t1 - t0;
@@ -446,7 +429,7 @@ int main(int argc, char** argv) {
     // as many nonzeros as it sends; the inbox grows if not).
     workspace ws;
     const std::uint64_t expect = a.nonzeros() + a.nonzeros() / 4 + 4096;
-    ws.prepare(expect, use_mpi ? 1 : static_cast<std::uint64_t>(ranks), use_mpi ? a.nonzeros() : 0, rows_per_rank);
+    ws.prepare(expect, static_cast<std::uint32_t>(ranks), rows_per_rank, use_mpi, a.nonzeros());
     transpose_result t, tt;
     prepare_result(t.m, rows_per_rank, expect);
     prepare_result(tt.m, rows_per_rank, a.nonzeros());
@@ -487,6 +470,7 @@ int main(int argc, char** argv) {
     const std::uint64_t bytes = apps::sum_all(t.bytes, mc);
     const double build_seconds = apps::max_all(t.times.build, mc);
     const std::uint64_t work_checksum = apps::sum_all(t.work_sum, mc);
+    const std::uint64_t rows_sorted = apps::sum_all(t.rows_sorted, mc);
     const double rate = seconds > 0 ? static_cast<double>(messages) / seconds : 0.0;
     const double nonzero_rate = seconds > 0 ? static_cast<double>(nonzeros) / seconds : 0.0;
 
@@ -514,6 +498,7 @@ int main(int argc, char** argv) {
                 .add("bytes", bytes)
                 .add("exchange_seconds", exchange_seconds)
                 .add("build_seconds", build_seconds)
+                .add("rows_sorted", rows_sorted)
                 .add("generate_seconds", generate_seconds)
                 .add("matrix_fingerprint", print_a)
                 .add("round_trip", round_trip)

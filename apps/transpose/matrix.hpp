@@ -1,6 +1,7 @@
 // Block-row CSR matrices for the transpose workload: the generators
-// (Erdős–Rényi and R-MAT), the local CSR build from received triples, hashing
-// for order-independent checksums, and the per-nonzero "memory work" kernel.
+// (Erdős–Rényi and R-MAT), hashing for order-independent checksums, and the
+// per-nonzero "memory work" kernel.  Received nonzeros and the CSR build from
+// them are in inbox.hpp.
 //
 // Every random number comes from splitmix64 keyed by (seed, row, k), so the
 // matrix depends only on the seed, the global size and the generator — never
@@ -67,9 +68,9 @@ struct entry {
 };
 
 /// std::allocator, except that resize() leaves new elements of a trivial type
-/// uninitialised: the build's buffers are overwritten in full right after, and
-/// the zero fill std::vector would write first cost a tenth of the build (28
-/// bytes a nonzero through a memory system the two ranks share).
+/// uninitialised: the CSR build overwrites its arrays in full right after, and a
+/// zero fill first would double the bytes it stores (12 a nonzero, through a
+/// memory system the ranks of a node share).
 template <typename T>
 struct overwrite_allocator : std::allocator<T> {
     template <typename U>
@@ -288,114 +289,6 @@ private:
     double f0_ = 1, f1_ = 1, mean_weight_ = 1;
     std::uint32_t t0_ = 0, t1_ = 0;
 };
-
-/// Rows of one bucket of build_csr's first pass: about `bucket_entries`
-/// nonzeros, so that the bucket's part of the result (4 + 8 bytes per
-/// nonzero) and its rows' write positions stay in a core's L2 while the second
-/// pass scatters into them.  A power of two in [64, 65536].
-inline std::uint64_t bucket_rows_for(std::uint64_t nonzeros, std::uint64_t rows) noexcept {
-    constexpr std::uint64_t bucket_entries = 32768;
-    const std::uint64_t per_row = rows == 0 ? 1 : std::max<std::uint64_t>(1, nonzeros / rows);
-    return std::clamp<std::uint64_t>(std::bit_floor(std::max<std::uint64_t>(1, bucket_entries / per_row)), 64, 65536);
-}
-
-/// Builds a CSR block (rows [first_row, first_row + rows)) from lists of
-/// triples whose `row` is already local (0-based) and `col` global: a stable
-/// counting sort by row in two passes, then every row that is not already
-/// sorted by column is sorted (it is when every list arrived in column order
-/// and the lists are in ascending column ranges).  Returns false if a triple's
-/// row is out of range (it is then dropped).  `scratch` and `fill` are
-/// reusable buffers.
-///
-/// Why two passes: one pass scatters each nonzero to a random row of the whole
-/// result, a cache miss per nonzero once the result outgrows the cache (85% of
-/// the build here at 4M nonzeros).  The first pass moves the triples into
-/// buckets of consecutive rows (`scratch`, in list order: a few hundred write
-/// streams, each written in sequence); the second scatters one bucket at a
-/// time into its part of the result, which fits in L2.  Both passes keep the
-/// lists' order, so the sort stays stable.  Buckets are disjoint ranges of the
-/// result, so the second pass runs them in parallel (oneTBB).
-inline bool build_csr(std::span<const std::vector<triple>> lists, std::uint64_t n, std::uint64_t first_row,
-                      std::uint64_t rows, csr& out, overwrite_vector<triple>& scratch, std::vector<std::uint64_t>& fill) {
-    out.n = n;
-    out.first_row = first_row;
-    out.rows = rows;
-    out.ptr.assign(rows + 1, 0);
-    bool ok = true;
-    std::uint64_t* ptr = out.ptr.data();
-    for (const std::vector<triple>& list : lists) {
-        for (const triple& t : list) {
-            if (t.row < rows) {
-                ++ptr[t.row + 1];
-            } else {
-                ok = false;
-            }
-        }
-    }
-    for (std::uint64_t i = 0; i < rows; ++i) ptr[i + 1] += ptr[i];
-    const std::uint64_t nnz = ptr[rows];
-    out.col.resize(nnz);
-    out.val.resize(nnz);
-    std::uint32_t* col = out.col.data();
-    double* val = out.val.data();
-
-    const std::uint64_t bucket_rows = bucket_rows_for(nnz, rows);
-    const unsigned bucket_shift = static_cast<unsigned>(std::countr_zero(bucket_rows));
-    const std::uint64_t buckets = (rows + bucket_rows - 1) >> bucket_shift;
-
-    // Pass 1: each triple to its bucket; bucket b starts where its first row does.
-    const bool one_bucket = buckets <= 1;
-    if (!one_bucket) {
-        scratch.resize(nnz);
-        fill.resize(buckets);
-        for (std::uint64_t b = 0; b < buckets; ++b) fill[b] = ptr[b << bucket_shift];
-        triple* to = scratch.data();
-        std::uint64_t* next = fill.data();
-        for (const std::vector<triple>& list : lists)
-            for (const triple& t : list)
-                if (t.row < rows) to[next[t.row >> bucket_shift]++] = t;
-    }
-
-    // Pass 2: one bucket's triples to their rows, then the rows sorted where needed.
-    const auto by_col = [](const entry& x, const entry& y) { return x.col < y.col; };
-    const auto place_bucket = [&](std::uint64_t b, std::vector<std::uint64_t>& next, std::vector<entry>& row_buf) {
-        const std::uint64_t lo = b << bucket_shift;
-        const std::uint64_t hi = std::min(rows, lo + bucket_rows);
-        next.assign(ptr + lo, ptr + hi);
-        const auto place = [&](const triple* t, const triple* end) {
-            for (; t != end; ++t) {
-                if (t->row >= rows) continue;  // only in the lists (pass 1 dropped them)
-                const std::uint64_t k = next[t->row - lo]++;
-                col[k] = t->col;
-                val[k] = t->val;
-            }
-        };
-        if (one_bucket) {
-            for (const std::vector<triple>& list : lists) place(list.data(), list.data() + list.size());
-        } else {
-            place(scratch.data() + ptr[lo], scratch.data() + ptr[hi]);
-        }
-        for (std::uint64_t i = lo; i < hi; ++i) {
-            std::uint32_t* c = col + ptr[i];
-            const std::uint64_t len = ptr[i + 1] - ptr[i];
-            if (std::is_sorted(c, c + len)) continue;
-            double* v = val + ptr[i];
-            row_buf.resize(len);
-            for (std::uint64_t k = 0; k < len; ++k) row_buf[k] = entry{c[k], v[k]};
-            std::sort(row_buf.begin(), row_buf.end(), by_col);
-            for (std::uint64_t k = 0; k < len; ++k) {
-                c[k] = row_buf[k].col;
-                v[k] = row_buf[k].val;
-            }
-        }
-    };
-    tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, buckets), [&](const auto& r) {
-        std::vector<std::uint64_t> next;
-        std::vector<entry> row_buf;
-        for (std::uint64_t b = r.begin(); b != r.end(); ++b) place_bucket(b, next, row_buf);
-    });
-    return ok;
-}
 
 /// Sum of fingerprints over a block; `swap` fingerprints (col, row) instead, so
 /// sum(A, swap) must equal sum(transpose(A)).

@@ -131,11 +131,11 @@ public:
     std::size_t overflow_blocks() const noexcept { return blocks_.empty() ? 0 : blocks_.size() - 1; }
 
     /// Builds rows [first_row, first_row + rows) of the n x n result into
-    /// `out`: row pointers from the counts, then, a bucket at a time and
-    /// buckets in parallel (oneTBB; buckets are disjoint ranges of the
-    /// result), each list of the bucket in source order into its rows, and
-    /// every row that is not sorted by column sorted.  Returns the number of
-    /// rows that needed that sort.
+    /// `out`.  Each bucket's place in the result follows from its lists'
+    /// sizes; then, a bucket at a time and buckets in parallel (oneTBB; they
+    /// are disjoint ranges of the result), its rows are counted, its lists
+    /// placed into the rows in source order, and every row that is not sorted
+    /// by column sorted.  Returns the number of rows that needed that sort.
     std::uint64_t build(std::uint64_t n, std::uint64_t first_row, csr& out) const {
         out.n = n;
         out.first_row = first_row;

@@ -16,9 +16,10 @@
 //
 // Received nonzeros are stored as they arrive (by the handlers, or by the
 // unpacking loop after the alltoallv) in lists per bucket of result rows and
-// source rank, and counted per row (transpose/inbox.hpp).  After the exchange
-// each rank builds its block of A^T in one pass, a bucket at a time (oneTBB),
-// then sorts every row that is not already sorted by column.  Sources send
+// source rank (transpose/inbox.hpp).  After the exchange each rank builds its
+// block of A^T a bucket at a time (oneTBB): counts the bucket's rows, places
+// its lists in source order, and sorts every row that is not already sorted
+// by column.  Sources send
 // their rows in ascending order, so when the runtime keeps each source's
 // messages in order no row needs sorting (`rows_sorted` reports how many did);
 // that is an optimisation only, nothing relies on the order.

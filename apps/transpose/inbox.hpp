@@ -63,9 +63,18 @@ public:
     void prepare(std::uint64_t rows, std::uint32_t sources, std::uint64_t expected) {
         rows_ = rows;
         sources_ = std::max<std::uint32_t>(1, sources);
-        const std::uint64_t bucket_rows = bucket_rows_for(expected, rows);
+        constexpr std::uint64_t line = 64 / sizeof(triple);
+        constexpr std::uint64_t smallest_chunk = 16 + line;
+        // Every list holds at least one chunk once it has a nonzero.  With
+        // many sources (1024 ranks at 131072 rows: 128 buckets x 1024 lists)
+        // that floor would outgrow the data, so buckets grow until the floor
+        // is under half the expected size; the build's buckets then outgrow
+        // L2, which costs time, not memory.
+        std::uint64_t bucket_rows = bucket_rows_for(expected, rows);
+        while (bucket_rows < rows && buckets_for(rows, bucket_rows) * sources_ * smallest_chunk > expected / 2)
+            bucket_rows *= 2;
         bucket_shift_ = static_cast<unsigned>(std::countr_zero(bucket_rows));
-        buckets_ = std::max<std::uint64_t>(1, (rows + bucket_rows - 1) >> bucket_shift_);
+        buckets_ = buckets_for(rows, bucket_rows);
         const std::uint64_t lists = buckets_ * sources_;
         // About half a list's expected share, so that the partly filled last
         // chunks of all lists add at most about half the expected size again;
@@ -74,9 +83,9 @@ public:
         // every list's next store falls in the same few cache sets (1 rank,
         // 4M nonzeros, median of 5: the exchange took 0.037 s without the
         // line in buddy mode, 0.029 s with it; MPI mode 0.062 and 0.049 s).
-        constexpr std::uint64_t line = 64 / sizeof(triple);
         chunk_ = std::clamp<std::uint64_t>(std::bit_floor(std::max<std::uint64_t>(1, expected / lists / 2)), 16, 4096) +
                  line;
+        static_assert(smallest_chunk == 16 + line);
         const std::uint64_t chunks = (expected + chunk_ - 1) / chunk_ + lists;
         blocks_.clear();
         blocks_.push_back(block{std::make_unique_for_overwrite<triple[]>(chunks * chunk_), chunks});
@@ -202,6 +211,10 @@ public:
 
 private:
     static constexpr std::uint32_t none = ~std::uint32_t{0};
+
+    static std::uint64_t buckets_for(std::uint64_t rows, std::uint64_t bucket_rows) noexcept {
+        return std::max<std::uint64_t>(1, (rows + bucket_rows - 1) / bucket_rows);
+    }
 
     struct list;
     std::uint64_t size_of(const list& l) const noexcept {

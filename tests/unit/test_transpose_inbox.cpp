@@ -174,6 +174,25 @@ TEST_CASE("an inbox that receives far more than expected grows by blocks and los
     }
 }
 
+TEST_CASE("with many sources the buckets grow, so empty lists' chunks stay under half the expected size") {
+    const std::uint64_t rows = 131072, expected = 2'000'000;
+    inbox few;
+    few.prepare(rows, 2, expected);
+    CHECK(few.bucket_rows() == bucket_rows_for(expected, rows));  // 2 sources: the L2-sized bucket
+    inbox many;
+    many.prepare(rows, 1024, expected);
+    const std::uint64_t buckets = (rows + many.bucket_rows() - 1) / many.bucket_rows();
+    CHECK(many.bucket_rows() > few.bucket_rows());
+    CHECK(buckets * 1024 * many.chunk_size() <= expected / 2);
+    // Still correct: one nonzero from the last source into the last row.
+    REQUIRE(many.add(1023, rows - 1, 5, 1.5));
+    csr m;
+    many.build(1 << 20, 0, m);
+    CHECK(m.col.size() == 1);
+    CHECK(m.ptr[rows - 1] == 0);
+    CHECK(m.ptr[rows] == 1);
+}
+
 TEST_CASE("any() points at a stored nonzero") {
     inbox in;
     in.prepare(100, 4, 1000);

@@ -1,5 +1,5 @@
 // The nonzeros a rank of the transpose receives, sorted into buckets of result
-// rows and counted per row as they arrive, and the CSR build from them.
+// rows and by source as they arrive, and the CSR build from them.
 #pragma once
 
 #include <tbb/blocked_range.h>
@@ -9,7 +9,6 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <numeric>
 #include <vector>
 
@@ -63,15 +62,13 @@ public:
     void prepare(std::uint64_t rows, std::uint32_t sources, std::uint64_t expected) {
         rows_ = rows;
         sources_ = std::max<std::uint32_t>(1, sources);
-        constexpr std::uint64_t line = 64 / sizeof(triple);
-        constexpr std::uint64_t smallest_chunk = 16 + line;
         // Every list holds at least one chunk once it has a nonzero.  With
         // many sources (1024 ranks at 131072 rows: 128 buckets x 1024 lists)
         // that floor would outgrow the data, so buckets grow until the floor
         // is under half the expected size; the build's buckets then outgrow
         // L2, which costs time, not memory.
         std::uint64_t bucket_rows = bucket_rows_for(expected, rows);
-        while (bucket_rows < rows && buckets_for(rows, bucket_rows) * sources_ * smallest_chunk > expected / 2)
+        while (bucket_rows < rows && buckets_for(rows, bucket_rows) * sources_ * (chunk_min + line) > expected / 2)
             bucket_rows *= 2;
         bucket_shift_ = static_cast<unsigned>(std::countr_zero(bucket_rows));
         buckets_ = buckets_for(rows, bucket_rows);
@@ -83,13 +80,13 @@ public:
         // every list's next store falls in the same few cache sets (1 rank,
         // 4M nonzeros, median of 5: the exchange took 0.037 s without the
         // line in buddy mode, 0.029 s with it; MPI mode 0.062 and 0.049 s).
-        chunk_ = std::clamp<std::uint64_t>(std::bit_floor(std::max<std::uint64_t>(1, expected / lists / 2)), 16, 4096) +
+        chunk_ = std::clamp<std::uint64_t>(std::bit_floor(std::max<std::uint64_t>(1, expected / lists / 2)), chunk_min,
+                                           chunk_max) +
                  line;
-        static_assert(smallest_chunk == 16 + line);
         const std::uint64_t chunks = (expected + chunk_ - 1) / chunk_ + lists;
         blocks_.clear();
-        blocks_.push_back(block{std::make_unique_for_overwrite<triple[]>(chunks * chunk_), chunks});
-        std::fill(blocks_[0].data.get(), blocks_[0].data.get() + chunks * chunk_, triple{});
+        blocks_.emplace_back(chunks * chunk_);  // overwrite_vector: resize() touches nothing, the fill does
+        std::fill(blocks_[0].begin(), blocks_[0].end(), triple{});
         lists_.assign(lists, list{});
         chunk_start_.reserve(chunks);
         chunk_next_.reserve(chunks);
@@ -175,9 +172,9 @@ public:
             std::uint64_t at = start[b];
             for (std::uint64_t i = lo; i < hi; ++i) {
                 ptr[i] = at;
-                const std::uint64_t rows_count = next[i - lo];
+                const std::uint64_t in_row = next[i - lo];
                 next[i - lo] = at;
-                at += rows_count;
+                at += in_row;
             }
             for_each_of(b, [&](const triple& t) {
                 const std::uint64_t k = next[t.row - lo]++;
@@ -201,7 +198,7 @@ public:
                 }
             }
         };
-        tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, rows_ == 0 ? 0 : buckets_), [&](const auto& r) {
+        tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, buckets_), [&](const auto& r) {
             std::vector<std::uint64_t> next;
             std::vector<entry> row_buf;
             for (std::uint64_t b = r.begin(); b != r.end(); ++b) place_bucket(b, next, row_buf);
@@ -211,12 +208,22 @@ public:
 
 private:
     static constexpr std::uint32_t none = ~std::uint32_t{0};
+    static constexpr std::uint64_t line = 64 / sizeof(triple);  ///< triples per cache line
+    static constexpr std::uint64_t chunk_min = 16, chunk_max = 4096;  ///< chunk sizes before the line
+
+    /// One (bucket, source) list: its first and last chunk, and the free room
+    /// of the last.
+    struct list {
+        triple* cursor = nullptr;
+        triple* limit = nullptr;
+        std::uint32_t head = none;
+        std::uint32_t tail = none;
+    };
 
     static std::uint64_t buckets_for(std::uint64_t rows, std::uint64_t bucket_rows) noexcept {
         return std::max<std::uint64_t>(1, (rows + bucket_rows - 1) / bucket_rows);
     }
 
-    struct list;
     std::uint64_t size_of(const list& l) const noexcept {
         std::uint64_t total = 0;
         for (std::uint32_t c = l.head; c != none; c = chunk_next_[c])
@@ -238,31 +245,16 @@ private:
         }
     }
 
-    /// One (bucket, source) list: its first and last chunk, and the free room
-    /// of the last.
-    struct list {
-        triple* cursor = nullptr;
-        triple* limit = nullptr;
-        std::uint32_t head = none;
-        std::uint32_t tail = none;
-    };
-    struct block {
-        std::unique_ptr<triple[]> data;
-        std::uint64_t chunks = 0;
-    };
-
     /// Cold: gives `l` a new last chunk, from the next block when this one is
     /// used up, allocating a block (half the chunks carved so far, at least
     /// one) when every block is.
     [[gnu::noinline]] void start_chunk(list& l) {
         if (free_ == free_end_) {
-            if (next_block_ == blocks_.size()) {
-                const std::uint64_t chunks = std::max<std::uint64_t>(1, chunk_start_.size() / 2);
-                blocks_.push_back(block{std::make_unique_for_overwrite<triple[]>(chunks * chunk_), chunks});
-            }
-            const block& b = blocks_[next_block_++];
-            free_ = b.data.get();
-            free_end_ = free_ + b.chunks * chunk_;
+            if (next_block_ == blocks_.size())
+                blocks_.emplace_back(std::max<std::uint64_t>(1, chunk_start_.size() / 2) * chunk_);
+            overwrite_vector<triple>& b = blocks_[next_block_++];  // moving blocks_ keeps each buffer
+            free_ = b.data();
+            free_end_ = free_ + b.size();
         }
         const auto id = static_cast<std::uint32_t>(chunk_start_.size());
         chunk_start_.push_back(free_);
@@ -282,11 +274,11 @@ private:
     std::uint32_t sources_ = 1;
     unsigned bucket_shift_ = 6;
     std::uint64_t buckets_ = 1;
-    std::uint64_t chunk_ = 16;
+    std::uint64_t chunk_ = chunk_min + line;
     std::vector<list> lists_;           ///< bucket-major: lists_[bucket * sources_ + source]
     std::vector<triple*> chunk_start_;  ///< by chunk id, in the order carved
     std::vector<std::uint32_t> chunk_next_;
-    std::vector<block> blocks_;
+    std::vector<overwrite_vector<triple>> blocks_;  ///< whole chunks each
     std::size_t next_block_ = 0;
     triple* free_ = nullptr;  ///< uncarved room of the current block
     triple* free_end_ = nullptr;

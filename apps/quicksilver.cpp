@@ -5,7 +5,11 @@
 // per-material cross-section table at a pseudo-random energy bin each segment
 // (memory-bound host work).  A particle crossing into a cell another rank owns
 // is sent there: one async() per particle (buddy mode), or per-neighbour
-// buffers exchanged with MPI_Isend/MPI_Irecv each round (mpi mode).
+// buffers exchanged with MPI_Isend/MPI_Irecv each round (mpi mode).  In buddy
+// mode a rank that has run out of work of its own waits in barrier(), and the
+// handlers track what arrives there and send its migrants on: barrier() then
+// ends the cycle, one round where the bulk-synchronous exchange needs about
+// six (--arrivals).
 //
 // Verification: exact particle balance per cycle and in total, every particle
 // sent is received, and a serial replay of sampled source histories (the whole
@@ -58,21 +62,36 @@ struct alignas(128) worker {
     std::vector<int> dest;          ///< ... and the rank that owns that cell
 };
 
+/// Where a particle that arrives from another rank is tracked (buddy mode).
+enum class arrivals {
+    queue,    ///< handlers queue it; the rank tracks it in its next chunk, rounds until no rank has work
+    handler,  ///< the handler tracks it (and its children) at once and sends its migrants on
+    barrier,  ///< queued while the rank has work of its own, tracked by the handler once it waits in barrier()
+};
+
+class transport;
+
 /// Per-rank state the message handlers reach (handlers cannot capture).
 struct rank_state {
     std::vector<particle> inbox;  ///< arrived, not yet tracked
     std::uint64_t received = 0;
+    std::uint64_t sent = 0;       ///< particles sent to other ranks
+    std::uint64_t asyncs = 0;     ///< async() calls that sent them
     bool corrupt_armed = false;   ///< --corrupt: spoil the next sampled arrival
     bool corrupted = false;
+    transport* tr = nullptr;      ///< what a handler that tracks an arrival tracks it with
+    bool track_arrivals = false;  ///< handlers track what arrives (instead of queueing it)
+    double track_time = 0;        ///< seconds spent tracking, in chunks and in handlers
 
-    void arrive(const particle& p) {
-        inbox.push_back(p);
+    /// Counts an arrival and applies --corrupt; returns the particle as it is to be tracked.
+    particle arrived(particle p) {
         ++received;
         if (corrupt_armed && (p.flags & qs::flag_sampled)) {
-            inbox.back().seg += 1;  // a different random stream: a different history
+            p.seg += 1;  // a different random stream: a different history
             corrupt_armed = false;
             corrupted = true;
         }
+        return p;
     }
 };
 rank_state* g_state = nullptr;
@@ -93,7 +112,11 @@ public:
         if (batch.empty()) return;
         tbb::parallel_for(tbb::blocked_range<std::size_t>(0, batch.size(), 16), [&](const tbb::blocked_range<std::size_t>& r) {
             worker& w = workers_.local();
-            for (std::size_t i = r.begin(); i != r.end(); ++i) run(batch[i], w);
+            const auto leave = [&w](const particle& p, int owner) {
+                w.leaving.push_back(p);
+                w.dest.push_back(owner);
+            };
+            for (std::size_t i = r.begin(); i != r.end(); ++i) run(batch[i], w, leave);
         });
     }
 
@@ -121,16 +144,26 @@ public:
         }
     }
 
+    /// Tracks `first` and its fission children on the calling thread, and
+    /// calls migrate(p, owner) for each that crosses into another rank's cell.
+    /// migrate() may run message handlers that call follow() again (an async()
+    /// inside one): the nested call shares this thread's fission stack, and
+    /// whichever call finds a child on it tracks it.
+    template <typename Migrate>
+    void follow(const particle& first, Migrate&& migrate) {
+        run(first, workers_.local(), migrate);
+    }
+
 private:
-    void run(const particle& first, worker& w) {
+    template <typename Migrate>
+    void run(const particle& first, worker& w, Migrate&& migrate) {
         w.stack.push_back(first);
         while (!w.stack.empty()) {
             particle p = w.stack.back();
             w.stack.pop_back();
             const qs::fate f = qs::track(pb_, me_, p, w.t, [&w](const particle& c) { w.stack.push_back(c); });
             if (f == qs::fate::migrated) {
-                w.leaving.push_back(p);
-                w.dest.push_back(pb_.dec.owner(p.ix, p.iy, p.iz));
+                migrate(p, pb_.dec.owner(p.ix, p.iy, p.iz));
             } else if (f == qs::fate::census) {
                 w.census.push_back(p);
             }
@@ -141,6 +174,34 @@ private:
     int me_;
     tbb::enumerable_thread_specific<worker> workers_;
 };
+
+void on_particle(buddy::comm& c, const particle& p);
+
+/// A particle that arrived from another rank: queued, or (while the rank says
+/// so) tracked here with its children, migrants sent on from this handler.
+/// The clock stops around each async(): the handlers it may run count their
+/// own tracking, and sending is communication.
+void receive(buddy::comm& c, const particle& arriving) {
+    rank_state& s = *g_state;
+    const particle p = s.arrived(arriving);
+    if (!s.track_arrivals) {
+        s.inbox.push_back(p);
+        return;
+    }
+    double start = apps::now();
+    s.tr->follow(p, [&c, &s, &start](const particle& q, int owner) {
+        s.track_time += apps::now() - start;
+        ++s.sent;
+        ++s.asyncs;
+        c.async(owner, on_particle, q);
+        start = apps::now();
+    });
+    s.track_time += apps::now() - start;
+}
+void on_particle(buddy::comm& c, const particle& p) { receive(c, p); }
+void on_particles(buddy::comm& c, std::span<const particle> ps) {
+    for (const particle& p : ps) receive(c, p);
+}
 
 /// Serial replay of the sampled roots this rank is responsible for (sample
 /// index % ranks == me): each root's whole family, through every remaining
@@ -210,6 +271,7 @@ int main(int argc, char** argv) {
     int threads = 1;
     int pack = 1;
     std::size_t chunk = 2048;
+    std::string arrivals_name = "barrier";
     std::uint64_t verify_samples = 1024;
     bool json = false;
     bool corrupt = false;
@@ -232,6 +294,12 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 1024));
     app.add_option("--pack", pack, "buddy mode: particles per async (1: one particle per message)")->check(CLI::Range(1, 8192));
     app.add_option("--chunk", chunk, "buddy mode: particles tracked between sends/progress")->check(CLI::Range(1ull, 1ull << 30));
+    app.add_option("--arrivals", arrivals_name,
+                   "buddy mode: where a particle from another rank is tracked: queue (next chunk, in rounds), "
+                   "handler (in its handler, at once), barrier (next chunk while the rank has work, its "
+                   "handler once it waits in barrier())")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"queue", "handler", "barrier"}));
     app.add_option("--verify-samples", verify_samples, "source histories replayed serially to check the run")
         ->check(CLI::Range(1ull, 1ull << 24));
     app.add_flag("--json", json, "print one JSON result line (rank 0)");
@@ -241,6 +309,9 @@ int main(int argc, char** argv) {
     std::optional<tbb::global_control> tbb_limit;
     if (threads > 0) tbb_limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
     const bool buddy_mode = mode == "buddy";
+    const arrivals arrival = arrivals_name == "queue"     ? arrivals::queue
+                             : arrivals_name == "handler" ? arrivals::handler
+                                                          : arrivals::barrier;
     // a packed message must fit the runtime's largest payload (BUDDY_MAX_MESSAGE)
     const std::size_t pack_limit = std::max<std::size_t>(1, (world.settings().max_message - 64) / sizeof(particle));
     pack = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(pack), pack_limit));
@@ -286,40 +357,37 @@ int main(int argc, char** argv) {
     transport tr(pb, me);
     std::vector<std::array<std::uint64_t, n_counts>> per_cycle;
     std::vector<particle> queue, census;
-    std::uint64_t sent = 0, asyncs = 0, rounds = 0;
-    double track_time = 0;  // seconds this rank spent tracking (the rest is communication and waiting)
+    std::uint64_t rounds = 0;
+    state.tr = &tr;
+    state.track_arrivals = buddy_mode && arrival == arrivals::handler;
 
     // buddy mode: staging for --pack > 1
     std::vector<std::vector<particle>> stage(buddy_mode && pack > 1 ? static_cast<std::size_t>(ranks) : 0);
-    auto on_particle = [](buddy::comm&, const particle& p) { g_state->arrive(p); };
-    auto on_particles = [](buddy::comm&, std::span<const particle> ps) {
-        for (const particle& p : ps) g_state->arrive(p);
-    };
     auto send_leaving = [&] {
         for (worker& w : tr.workers()) {
             for (std::size_t i = 0; i < w.leaving.size(); ++i) {
                 const int d = w.dest[i];
                 if (pack == 1) {
                     world.async(d, on_particle, w.leaving[i]);
-                    ++asyncs;
+                    ++state.asyncs;
                 } else {
                     auto& s = stage[static_cast<std::size_t>(d)];
                     s.push_back(w.leaving[i]);
                     if (s.size() == static_cast<std::size_t>(pack)) {
                         world.async(d, on_particles, std::span<const particle>(s));
-                        ++asyncs;
+                        ++state.asyncs;
                         s.clear();
                     }
                 }
             }
-            sent += w.leaving.size();
+            state.sent += w.leaving.size();
             w.leaving.clear();
             w.dest.clear();
         }
         for (std::size_t d = 0; d < stage.size(); ++d) {
             if (stage[d].empty()) continue;
             world.async(static_cast<int>(d), on_particles, std::span<const particle>(stage[d]));
-            ++asyncs;
+            ++state.asyncs;
             stage[d].clear();
         }
     };
@@ -370,13 +438,17 @@ int main(int argc, char** argv) {
                     const std::size_t n = std::min(chunk, queue.size());
                     const double ts = apps::now();
                     tr.process(std::span<particle>(queue.data() + queue.size() - n, n));
-                    track_time += apps::now() - ts;
+                    state.track_time += apps::now() - ts;
                     queue.resize(queue.size() - n);
                     send_leaving();
                     world.progress();
                     drain_inbox();
                 }
+                // Waiting in barrier() for the others, handlers track what arrives
+                // (unless arrivals are queued for the next round).
+                state.track_arrivals = arrival != arrivals::queue;
                 world.barrier();
+                state.track_arrivals = arrival == arrivals::handler;
                 drain_inbox();
                 ++rounds;
                 if (apps::sum_all(queue.size(), mc) == 0) break;
@@ -385,7 +457,7 @@ int main(int argc, char** argv) {
             for (;;) {
                 const double ts = apps::now();
                 tr.process(std::span<particle>(queue));
-                track_time += apps::now() - ts;
+                state.track_time += apps::now() - ts;
                 queue.clear();
                 for (auto& b : out_buf) b.clear();
                 for (worker& w : tr.workers()) {
@@ -397,7 +469,7 @@ int main(int argc, char** argv) {
                         }
                         out_buf[static_cast<std::size_t>(s)].push_back(w.leaving[i]);
                     }
-                    sent += w.leaving.size();
+                    state.sent += w.leaving.size();
                     w.leaving.clear();
                     w.dest.clear();
                 }
@@ -419,7 +491,7 @@ int main(int argc, char** argv) {
                 }
                 MPI_Waitall(static_cast<int>(2 * nn), reqs.data(), MPI_STATUSES_IGNORE);
                 for (auto& in : in_buf)
-                    for (const particle& p : in) state.arrive(p);
+                    for (const particle& p : in) state.inbox.push_back(state.arrived(p));
                 drain_inbox();
                 ++rounds;
                 // termination test: particles in flight anywhere after this exchange round?
@@ -429,7 +501,7 @@ int main(int argc, char** argv) {
 
         tr.take_counts(c);
         tr.take_census(census);
-        c[c_sent] = sent;
+        c[c_sent] = state.sent;
         c[c_received] = state.received;
         per_cycle.push_back(c);
         // the per-cycle balance line
@@ -448,9 +520,9 @@ int main(int argc, char** argv) {
     double cpu_total = 0, cpu_mine = process_cpu_seconds() - cpu0;
     MPI_Allreduce(&cpu_mine, &cpu_total, 1, MPI_DOUBLE, MPI_SUM, mc);
     if (xc != MPI_COMM_NULL) MPI_Comm_free(&xc);
-    const double track_max = apps::max_all(track_time, mc);
+    const double track_max = apps::max_all(state.track_time, mc);
     double track_mean = 0;
-    MPI_Allreduce(&track_time, &track_mean, 1, MPI_DOUBLE, MPI_SUM, mc);
+    MPI_Allreduce(&state.track_time, &track_mean, 1, MPI_DOUBLE, MPI_SUM, mc);
     track_mean /= ranks;
 
     // ---- verification
@@ -507,7 +579,7 @@ int main(int argc, char** argv) {
         digest = apps::splitmix64(digest ^ path[g]);
         path_total += static_cast<double>(path[g]) * 0x1.0p-32;
     }
-    const std::uint64_t all_asyncs = apps::sum_all(asyncs, mc);
+    const std::uint64_t all_asyncs = apps::sum_all(state.asyncs, mc);
     const std::uint64_t all_record_bytes = apps::sum_all(buddy_mode ? world.stats().bytes_sent : 0, mc);
     const std::uint64_t all_rounds = apps::sum_all(me == 0 ? rounds : 0, mc);
     const std::uint64_t work_sink = apps::sum_all(sink, mc);
@@ -556,7 +628,8 @@ int main(int argc, char** argv) {
                 .add("table_mb", table_mb)
                 .add("work", work)
                 .add("threads", threads)
-                .add("pack", buddy_mode ? pack : 0);
+                .add("pack", buddy_mode ? pack : 0)
+                .add("arrivals", buddy_mode ? arrivals_name : std::string("none"));
             std::printf("%s\n", r.str().c_str());
         } else {
             std::printf("quicksilver %s on %d ranks (%s, %dx%dx%d blocks): %" PRIu64 " segments in %.3f s = %.3g segments/s; "

@@ -85,12 +85,31 @@ for placement in $PLACEMENTS; do
         run_case "$n" "buddy/$placement at $n ranks"
         [[ $(json_field "$LAST" placement) == "$placement" ]] \
             || fail "buddy at $n ranks: placement $(json_field "$LAST" placement), expected $placement"
+        [[ $(json_field "$LAST" arrivals) == barrier ]] || fail "buddy at $n ranks: arrivals $(json_field "$LAST" arrivals)"
+        (( $(json_field "$LAST" rounds) == CYCLES )) \
+            || fail "buddy at $n ranks: $(json_field "$LAST" rounds) rounds for $CYCLES cycles (expected one a cycle)"
     done
+    # Where arrivals are tracked: by their handler once the rank waits in
+    # barrier() (the default, above), always by their handler, or queued for the
+    # next round.  A handler that tracks sends the migrants on itself, so
+    # barrier() alone ends a cycle: exactly one round per cycle.  Tiny batches
+    # and one batch in flight make async() inside those handlers run further
+    # handlers (nested tracking).
+    run_case 2 "buddy/$placement --arrivals queue at 2 ranks" --arrivals queue
+    (( $(json_field "$LAST" rounds) > CYCLES )) \
+        || fail "--arrivals queue: $(json_field "$LAST" rounds) rounds for $CYCLES cycles (expected more than one a cycle)"
+    run_case 2 "buddy/$placement --arrivals handler at 2 ranks" --arrivals handler
+    (( $(json_field "$LAST" rounds) == CYCLES )) \
+        || fail "--arrivals handler: $(json_field "$LAST" rounds) rounds for $CYCLES cycles (expected one a cycle)"
+    run_case 3 "buddy/$placement --arrivals handler, 256-byte batches, depth 1, at 3 ranks" \
+        --arrivals handler --buddy-granularity=256 --buddy-depth=1
     # packed messages, 2 TBB threads, slab decomposition, extra lookups: same physics
     run_case 3 "buddy/$placement --pack 32 --threads 2 --decomp slab --work 2 at 3 ranks" \
         --pack 32 --threads 2 --decomp slab --work 2
 
     expect_corrupt_fails "buddy/$placement at 2 ranks" run_mpi 30 2 "$EXE" "${SIZE[@]}" --json --corrupt
+    expect_corrupt_fails "buddy/$placement --arrivals handler at 2 ranks" \
+        run_mpi 30 2 "$EXE" "${SIZE[@]}" --json --corrupt --arrivals handler
 done
 unset BUDDY_PLACEMENT
 

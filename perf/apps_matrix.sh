@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # All five workloads x {mpi, inproc, host} at 2 ranks (default), REPS runs each
-# (default 5), in one invocation.  Prints the median time of the timed phase
-# with min and max, the median rate (each app's own `rate`, or segments/s for
-# quicksilver's figure of merit `fom`), and two speedups computed from the
-# median times (above 1: faster): inproc over mpi, and host over inproc.
+# (default 5), in one invocation, the three configurations interleaved run by
+# run (mpi, inproc, host, mpi, ...) so that a drift of the machine's speed
+# meets all three alike.  Prints the median time of the timed phase with min
+# and max, the median rate (each app's own `rate`, or segments/s for
+# quicksilver's figure of merit `fom`), and speedups (above 1: faster): inproc
+# and host over mpi and host over inproc from the median times, and "paired",
+# the median over runs of each run's mpi time over the inproc run beside it
+# (what is left of the ratio when the machine's speed changes between runs).
 # Rates are not compared across modes: an app may send one message per row
 # segment in buddy mode where its MPI baseline counts nonzeros.
 #   perf/apps_matrix.sh [--reps R] [--ranks N] [--apps "histogram transpose"] [--size small|default]
@@ -45,26 +49,31 @@ configs = [("mpi", "inproc"), ("buddy", "inproc"), ("buddy", "host")]
 rows = {}
 for app in apps:
     for mode, placement in configs:
-        rates, times = [], []
-        for _ in range(reps):
+        rows[(app, mode, placement)] = ([], [])
+    for _ in range(reps):
+        for mode, placement in configs:
             try:
                 d = bench.run_app(build, app, ranks, mode, placement, args[app])
             except bench.RunError as e:
                 sys.exit(str(e))
+            times, rates = rows[(app, mode, placement)]
             rates.append(bench.app_rate(app, d))
             times.append(float(d["seconds"]))
-        rows[(app, mode, placement)] = (times, rates)
 name = lambda m, p: "mpi" if m == "mpi" else p
-print(f"apps at {ranks} ranks, {reps} runs each; seconds of the timed phase; rate = messages/s (quicksilver: segments/s)")
-print(f"{'app':<13} {'config':<7} {'median s':>9} {'min s':>9} {'max s':>9} {'rate':>10} {'vs mpi':>7} {'host vs inproc':>15}")
+print(f"apps at {ranks} ranks, {reps} runs each, configurations interleaved; seconds of the timed phase; "
+      f"rate = messages/s (quicksilver: segments/s)")
+print(f"{'app':<13} {'config':<7} {'median s':>9} {'min s':>9} {'max s':>9} {'rate':>10} {'vs mpi':>7} "
+      f"{'paired':>7} {'host vs inproc':>15}")
 for app in apps:
-    t_mpi = statistics.median(rows[(app, "mpi", "inproc")][0])
+    mpi_times = rows[(app, "mpi", "inproc")][0]
+    t_mpi = statistics.median(mpi_times)
     t_inproc = statistics.median(rows[(app, "buddy", "inproc")][0])
     for mode, placement in configs:
         times, rates = rows[(app, mode, placement)]
         t = statistics.median(times)
         vs_mpi = f"{t_mpi / t:.2f}" if mode == "buddy" else ""
+        paired = f"{statistics.median(m / b for m, b in zip(mpi_times, times)):.2f}" if mode == "buddy" else ""
         vs_inproc = f"{t_inproc / t:.2f}" if placement == "host" else ""
         print(f"{app:<13} {name(mode, placement):<7} {t:>9.4f} {min(times):>9.4f} {max(times):>9.4f} "
-              f"{statistics.median(rates):>10.3g} {vs_mpi:>7} {vs_inproc:>15}")
+              f"{statistics.median(rates):>10.3g} {vs_mpi:>7} {paired:>7} {vs_inproc:>15}")
 PY

@@ -8,8 +8,9 @@
 // buffers exchanged with MPI_Isend/MPI_Irecv each round (mpi mode).  In buddy
 // mode a rank that has run out of work of its own waits in barrier(), and the
 // handlers track what arrives there and send its migrants on: barrier() then
-// ends the cycle, one round where the bulk-synchronous exchange needs about
-// six (--arrivals).
+// ends the cycle: one round a cycle, where mpi mode's bulk-synchronous
+// exchange needs about six and buddy's earlier design, which only queued
+// arrivals, about five (--arrivals).
 //
 // Verification: exact particle balance per cycle and in total, every particle
 // sent is received, and a serial replay of sampled source histories (the whole
@@ -32,6 +33,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -69,6 +71,16 @@ enum class arrivals {
     barrier,  ///< queued while the rank has work of its own, tracked by the handler once it waits in barrier()
 };
 
+/// --arrivals: each name and what it selects.
+const std::map<std::string, arrivals> arrivals_by_name{
+    {"queue", arrivals::queue}, {"handler", arrivals::handler}, {"barrier", arrivals::barrier}};
+
+/// Whether handlers track what arrives now, under `a`, while the rank waits in
+/// barrier() or has work of its own.
+constexpr bool handlers_track(arrivals a, bool in_barrier) noexcept {
+    return a == arrivals::handler || (a == arrivals::barrier && in_barrier);
+}
+
 class transport;
 
 /// Per-rank state the message handlers reach (handlers cannot capture).
@@ -78,10 +90,12 @@ struct rank_state {
     std::uint64_t sent = 0;       ///< particles sent to other ranks
     std::uint64_t asyncs = 0;     ///< async() calls that sent them
     bool corrupt_armed = false;   ///< --corrupt: spoil the next sampled arrival
-    bool corrupted = false;
-    transport* tr = nullptr;      ///< what a handler that tracks an arrival tracks it with
+    transport* tracker = nullptr; ///< what a handler that tracks an arrival tracks it with
     bool track_arrivals = false;  ///< handlers track what arrives (instead of queueing it)
     double track_time = 0;        ///< seconds spent tracking, in chunks and in handlers
+    std::uint64_t tracked_in_handlers = 0;  ///< arrivals a handler tracked
+    int handler_depth = 0;        ///< handlers tracking now, one inside another's async()
+    int deepest_nesting = 0;      ///< the most handler_depth has been
 
     /// Counts an arrival and applies --corrupt; returns the particle as it is to be tracked.
     particle arrived(particle p) {
@@ -89,7 +103,6 @@ struct rank_state {
         if (corrupt_armed && (p.flags & qs::flag_sampled)) {
             p.seg += 1;  // a different random stream: a different history
             corrupt_armed = false;
-            corrupted = true;
         }
         return p;
     }
@@ -175,10 +188,22 @@ private:
     tbb::enumerable_thread_specific<worker> workers_;
 };
 
-void on_particle(buddy::comm& c, const particle& p);
+void receive(buddy::comm& c, const particle& arriving);
+
+// Captureless lambdas, not functions: a lambda's particle takes async()'s
+// fixed-size path (a 104-byte record written inline, handled in runs); a
+// function handler's record carries its code offset and is encoded and
+// dispatched one by one.
+constexpr auto on_particle = [](buddy::comm& c, const particle& p) { receive(c, p); };
+constexpr auto on_particles = [](buddy::comm& c, std::span<const particle> ps) {
+    for (const particle& p : ps) receive(c, p);
+};
 
 /// A particle that arrived from another rank: queued, or (while the rank says
-/// so) tracked here with its children, migrants sent on from this handler.
+/// so) tracked here with its children, migrants sent on from this handler one
+/// particle per message (--pack applies to the chunks' leavers).  What this
+/// handler tracks never goes into a worker's leaving list or the --pack
+/// staging, which main() iterates while its async() calls may run handlers.
 /// The clock stops around each async(): the handlers it may run count their
 /// own tracking, and sending is communication.
 void receive(buddy::comm& c, const particle& arriving) {
@@ -188,8 +213,10 @@ void receive(buddy::comm& c, const particle& arriving) {
         s.inbox.push_back(p);
         return;
     }
+    ++s.tracked_in_handlers;
+    s.deepest_nesting = std::max(s.deepest_nesting, ++s.handler_depth);
     double start = apps::now();
-    s.tr->follow(p, [&c, &s, &start](const particle& q, int owner) {
+    s.tracker->follow(p, [&c, &s, &start](const particle& q, int owner) {
         s.track_time += apps::now() - start;
         ++s.sent;
         ++s.asyncs;
@@ -197,10 +224,7 @@ void receive(buddy::comm& c, const particle& arriving) {
         start = apps::now();
     });
     s.track_time += apps::now() - start;
-}
-void on_particle(buddy::comm& c, const particle& p) { receive(c, p); }
-void on_particles(buddy::comm& c, std::span<const particle> ps) {
-    for (const particle& p : ps) receive(c, p);
+    --s.handler_depth;
 }
 
 /// Serial replay of the sampled roots this rank is responsible for (sample
@@ -271,7 +295,7 @@ int main(int argc, char** argv) {
     int threads = 1;
     int pack = 1;
     std::size_t chunk = 2048;
-    std::string arrivals_name = "barrier";
+    std::string arrivals_flag = "barrier";
     std::uint64_t verify_samples = 1024;
     bool json = false;
     bool corrupt = false;
@@ -294,12 +318,12 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 1024));
     app.add_option("--pack", pack, "buddy mode: particles per async (1: one particle per message)")->check(CLI::Range(1, 8192));
     app.add_option("--chunk", chunk, "buddy mode: particles tracked between sends/progress")->check(CLI::Range(1ull, 1ull << 30));
-    app.add_option("--arrivals", arrivals_name,
+    app.add_option("--arrivals", arrivals_flag,
                    "buddy mode: where a particle from another rank is tracked: queue (next chunk, in rounds), "
                    "handler (in its handler, at once), barrier (next chunk while the rank has work, its "
                    "handler once it waits in barrier())")
         ->capture_default_str()
-        ->check(CLI::IsMember({"queue", "handler", "barrier"}));
+        ->check(CLI::IsMember(arrivals_by_name));
     app.add_option("--verify-samples", verify_samples, "source histories replayed serially to check the run")
         ->check(CLI::Range(1ull, 1ull << 24));
     app.add_flag("--json", json, "print one JSON result line (rank 0)");
@@ -309,9 +333,7 @@ int main(int argc, char** argv) {
     std::optional<tbb::global_control> tbb_limit;
     if (threads > 0) tbb_limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
     const bool buddy_mode = mode == "buddy";
-    const arrivals arrival = arrivals_name == "queue"     ? arrivals::queue
-                             : arrivals_name == "handler" ? arrivals::handler
-                                                          : arrivals::barrier;
+    const arrivals arrival = arrivals_by_name.at(arrivals_flag);
     // a packed message must fit the runtime's largest payload (BUDDY_MAX_MESSAGE)
     const std::size_t pack_limit = std::max<std::size_t>(1, (world.settings().max_message - 64) / sizeof(particle));
     pack = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(pack), pack_limit));
@@ -358,8 +380,8 @@ int main(int argc, char** argv) {
     std::vector<std::array<std::uint64_t, n_counts>> per_cycle;
     std::vector<particle> queue, census;
     std::uint64_t rounds = 0;
-    state.tr = &tr;
-    state.track_arrivals = buddy_mode && arrival == arrivals::handler;
+    state.tracker = &tr;
+    state.track_arrivals = buddy_mode && handlers_track(arrival, false);
 
     // buddy mode: staging for --pack > 1
     std::vector<std::vector<particle>> stage(buddy_mode && pack > 1 ? static_cast<std::size_t>(ranks) : 0);
@@ -428,7 +450,6 @@ int main(int argc, char** argv) {
             if (corrupt_source && (queue.back().flags & qs::flag_sampled)) {
                 queue.back().seg += 1;
                 corrupt_source = false;
-                state.corrupted = true;
             }
         }
 
@@ -446,9 +467,9 @@ int main(int argc, char** argv) {
                 }
                 // Waiting in barrier() for the others, handlers track what arrives
                 // (unless arrivals are queued for the next round).
-                state.track_arrivals = arrival != arrivals::queue;
+                state.track_arrivals = handlers_track(arrival, true);
                 world.barrier();
-                state.track_arrivals = arrival == arrivals::handler;
+                state.track_arrivals = handlers_track(arrival, false);
                 drain_inbox();
                 ++rounds;
                 if (apps::sum_all(queue.size(), mc) == 0) break;
@@ -580,6 +601,8 @@ int main(int argc, char** argv) {
         path_total += static_cast<double>(path[g]) * 0x1.0p-32;
     }
     const std::uint64_t all_asyncs = apps::sum_all(state.asyncs, mc);
+    const std::uint64_t tracked_in_handlers = apps::sum_all(state.tracked_in_handlers, mc);
+    const int deepest_nesting = static_cast<int>(apps::max_all(static_cast<double>(state.deepest_nesting), mc));
     const std::uint64_t all_record_bytes = apps::sum_all(buddy_mode ? world.stats().bytes_sent : 0, mc);
     const std::uint64_t all_rounds = apps::sum_all(me == 0 ? rounds : 0, mc);
     const std::uint64_t work_sink = apps::sum_all(sink, mc);
@@ -629,7 +652,9 @@ int main(int argc, char** argv) {
                 .add("work", work)
                 .add("threads", threads)
                 .add("pack", buddy_mode ? pack : 0)
-                .add("arrivals", buddy_mode ? arrivals_name : std::string("none"));
+                .add("arrivals", buddy_mode ? arrivals_flag : std::string("none"))
+                .add("tracked_in_handlers", tracked_in_handlers)
+                .add("deepest_nesting", deepest_nesting);
             std::printf("%s\n", r.str().c_str());
         } else {
             std::printf("quicksilver %s on %d ranks (%s, %dx%dx%d blocks): %" PRIu64 " segments in %.3f s = %.3g segments/s; "

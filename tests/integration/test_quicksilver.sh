@@ -98,11 +98,23 @@ for placement in $PLACEMENTS; do
     run_case 2 "buddy/$placement --arrivals queue at 2 ranks" --arrivals queue
     (( $(json_field "$LAST" rounds) > CYCLES )) \
         || fail "--arrivals queue: $(json_field "$LAST" rounds) rounds for $CYCLES cycles (expected more than one a cycle)"
-    run_case 2 "buddy/$placement --arrivals handler at 2 ranks" --arrivals handler
-    (( $(json_field "$LAST" rounds) == CYCLES )) \
-        || fail "--arrivals handler: $(json_field "$LAST" rounds) rounds for $CYCLES cycles (expected one a cycle)"
-    run_case 3 "buddy/$placement --arrivals handler, 256-byte batches, depth 1, at 3 ranks" \
-        --arrivals handler --buddy-granularity=256 --buddy-depth=1
+    [[ $(json_field "$LAST" tracked_in_handlers) == 0 ]] \
+        || fail "--arrivals queue: handlers tracked $(json_field "$LAST" tracked_in_handlers) particles"
+    for extra in "" "--buddy-granularity=256 --buddy-depth=1 --pack 4"; do
+        # shellcheck disable=SC2086  # $extra is a list of flags
+        run_case 3 "buddy/$placement --arrivals handler $extra at 3 ranks" --arrivals handler $extra
+        (( $(json_field "$LAST" rounds) == CYCLES )) \
+            || fail "--arrivals handler: $(json_field "$LAST" rounds) rounds for $CYCLES cycles (expected one a cycle)"
+        [[ $(json_field "$LAST" tracked_in_handlers) == $(json_field "$LAST" messages) ]] \
+            || fail "--arrivals handler $extra: handlers tracked $(json_field "$LAST" tracked_in_handlers) of $(json_field "$LAST" messages) arrivals"
+    done
+    # inproc: with one 256-byte batch in flight a handler's async() waits for
+    # credit and runs incoming handlers meanwhile.  (host and dpu: the rank
+    # writes into its ring to the router, which drains it on its own.)
+    if [[ $placement == inproc ]]; then
+        (( $(json_field "$LAST" deepest_nesting) > 1 )) \
+            || fail "--arrivals handler, 256-byte batches: no handler ran inside another's async() (deepest_nesting $(json_field "$LAST" deepest_nesting))"
+    fi
     # packed messages, 2 TBB threads, slab decomposition, extra lookups: same physics
     run_case 3 "buddy/$placement --pack 32 --threads 2 --decomp slab --work 2 at 3 ranks" \
         --pack 32 --threads 2 --decomp slab --work 2

@@ -50,6 +50,7 @@ run_app() {
     shift
     out=$(run_mpi 60 2 "${DPU[@]}" "$@" --json) || fail "$what: exit status $?: $out"
     line=$(last_line "$out")
+    json_parse "$line"
     [[ $(json_field "$line" placement) == dpu ]] || fail "$what: placement $(json_field "$line" placement), expected dpu"
     expect_verified "$line" "$what"
 }

@@ -12,6 +12,7 @@ for placement in $PLACEMENTS; do
       out=$(BUDDY_PLACEMENT=$placement BUDDY_GRANULARITY=$g run_mpi 60 "$n" -x BUDDY_PLACEMENT -x BUDDY_GRANULARITY \
             "$H" --updates 20000 --table 1000 --json)
       line=$(tail -n 1 <<<"$out")
+      json_parse "$line"
       expect_verified "$line" "histogram $placement n=$n granularity=$g"
       [[ $(json_field "$line" messages) == $((20000 * n)) ]] || fail "messages field: $line"
       [[ $(json_field "$line" placement) == "$placement" ]] || fail "placement field: $line"

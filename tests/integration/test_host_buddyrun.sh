@@ -36,6 +36,7 @@ refused "no application given" -n 2 --placement host
 out=$(timeout 60 "$BR" -n 2 --placement host --router-threads 2 --granularity 16K --depth 2 \
       -- "$EXE" --updates 200000 --table 4096 --json) || fail "buddyrun host run: exit status $?"
 line=$(tail -n 1 <<<"$out")
+json_parse "$line"
 [[ $(json_field "$line" placement) == host ]] || fail "buddyrun: placement $(json_field "$line" placement)"
 [[ $(json_field "$line" granularity) == 16384 ]] || fail "buddyrun: granularity $(json_field "$line" granularity), expected 16384"
 expect_verified "$line" "buddyrun -n 2 --placement host --router-threads 2 --granularity 16K"

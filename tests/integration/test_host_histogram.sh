@@ -38,6 +38,7 @@ run_case() {  # ranks threads routers granularity updates
     out=$(BUDDY_ROUTER_THREADS=$t BUDDY_ROUTERS_PER_NODE=$r BUDDY_GRANULARITY=$g \
           run_mpi 60 "$n" "$EXE" --updates "$u" --table 4096 --json) || fail "$what: exit status $?"
     line=$(tail -n 1 <<<"$out")
+    json_parse "$line"
     [[ $(json_field "$line" placement) == host ]] || fail "$what: placement $(json_field "$line" placement), expected host"
     [[ $(json_field "$line" ranks) == "$n" ]] || fail "$what: ranks field"
     expect_verified "$line" "$what"

@@ -31,6 +31,7 @@ for placement in $PLACEMENTS; do
         what="buddy/$placement at $n ranks"
         out=$(run_mpi 30 "$n" "$EXE" "${SIZE[@]}" --json) || fail "$what: exit status $?"
         line=$(last_line "$out")
+        json_parse "$line"
         [[ $(json_field "$line" mode) == buddy ]] || fail "$what: mode=$(json_field "$line" mode)"
         [[ $(json_field "$line" placement) == "$placement" ]] || fail "$what: placement=$(json_field "$line" placement), expected $placement"
         check_counts "$line" "$n" "$what"
@@ -44,6 +45,7 @@ unset BUDDY_PLACEMENT
 
 out=$(run_mpi 30 2 "$EXE" "${SIZE[@]}" --mode mpi --json) || fail "mpi at 2 ranks: exit status $?"
 line=$(last_line "$out")
+json_parse "$line"
 [[ $(json_field "$line" placement) == none ]] || fail "mpi: placement=$(json_field "$line" placement), expected none"
 check_counts "$line" 2 "mpi at 2 ranks"
 expect_verified "$line" "mpi at 2 ranks"
@@ -51,6 +53,7 @@ expect_verified "$line" "mpi at 2 ranks"
 # Many small rounds, and more ranks than cores.
 out=$(run_mpi 30 4 "$EXE" "${SIZE[@]}" --mode mpi --chunk 10000 --json) || fail "mpi chunked at 4 ranks: exit status $?"
 line=$(last_line "$out")
+json_parse "$line"
 check_counts "$line" 4 "mpi chunk 10000 at 4 ranks"
 expect_verified "$line" "mpi in chunks of 10000 at 4 ranks"
 

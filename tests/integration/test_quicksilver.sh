@@ -67,6 +67,7 @@ run_case() {
     shift 2
     out=$(run_mpi 30 "$n" "$EXE" "${SIZE[@]}" --json "$@") || fail "$what: exit status $?"
     line=$(last_line "$out")
+    json_parse "$line"
     [[ $(json_field "$line" ranks) == "$n" ]] || fail "$what: ranks=$(json_field "$line" ranks), expected $n"
     expect_verified "$line" "$what"
     check_cycles "$out" "$what"

@@ -26,6 +26,7 @@ for placement in inproc host; do
           "$APPS/histogram" --updates 200000 --json 2>"$OUT/err") ||
         fail "srun histogram $placement: exit $?: $(tail -n 20 "$OUT/err")"
     line=$(last_line "$out")
+    json_parse "$line"
     expect_verified "$line" "srun -n 2 histogram, $placement"
     [[ $(json_field "$line" ranks) == 2 && $(json_field "$line" placement) == "$placement" ]] ||
         fail "srun histogram $placement: result line says $line"

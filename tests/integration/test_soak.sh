@@ -28,6 +28,7 @@ run_soak() {  # WHAT NPROCS ENV... -- ARGS...
         fail "$what: exit $?: $(tail -n 5 "$LOG")"
     local line
     line=$(last_line "$out")
+    json_parse "$line"
     expect_verified "$line" "$what: $(json_field "$line" messages) messages checked, $(json_field "$line" forwarded) forwarded"
 }
 LOG=$(mktemp)

@@ -42,6 +42,7 @@ check_work() {
     out=$(run_mpi 30 "$n" "$EXE" "${COMMON[@]}" --rows-per-rank $((N / n)) --mode "$mode" --work 4 \
           --work-bytes 1M --json) || fail "$what: exit status $?"
     line=$(last_line "$out")
+    json_parse "$line"
     s=$(json_field "$line" work_checksum)
     [[ $s != 0 ]] || fail "$what: work_checksum is 0"
     [[ -z $work_sum || $s == "$work_sum" ]] || fail "$what: work_checksum=$s, the first --work run gave $work_sum"
@@ -60,6 +61,7 @@ for placement in $PLACEMENTS; do
                 out=$(run_mpi 30 "$n" "$EXE" "${COMMON[@]}" --rows-per-rank $((N / n)) --generator "$gen" \
                       --message "$message" --json) || fail "$what: exit status $?"
                 line=$(last_line "$out")
+                json_parse "$line"
                 [[ $(json_field "$line" placement) == "$placement" ]] || fail "$what: placement=$(json_field "$line" placement)"
                 [[ $(json_field "$line" serial_checked) == true ]] || fail "$what: the serial check did not run"
                 if [[ $message == nonzero ]]; then
@@ -79,6 +81,7 @@ for placement in $PLACEMENTS; do
     out=$(run_mpi 30 2 "$EXE" --rows-per-rank 40000 --avg-degree 8 --generator rmat --json) \
         || fail "buddy/$placement rmat n=80000 at 2 ranks: exit status $?"
     line=$(last_line "$out")
+    json_parse "$line"
     [[ $(json_field "$line" serial_checked) == false ]] || fail "n=80000: serial check should be skipped"
     expect_verified "$line" "buddy/$placement rmat n=80000 at 2 ranks (round trip + fingerprint)"
 
@@ -91,6 +94,7 @@ for gen in er rmat; do
     out=$(run_mpi 30 2 "$EXE" "${COMMON[@]}" --rows-per-rank $((N / 2)) --generator "$gen" --mode mpi --json) \
         || fail "mpi $gen at 2 ranks: exit status $?"
     line=$(last_line "$out")
+    json_parse "$line"
     [[ $(json_field "$line" placement) == none ]] || fail "mpi: placement=$(json_field "$line" placement), expected none"
     check_run "$line" 2 "$gen" "mpi $gen at 2 ranks"
 done

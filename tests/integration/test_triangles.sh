@@ -36,6 +36,7 @@ for placement in $PLACEMENTS; do
     for n in 1 2 3 4; do
         out=$(run_mpi 30 "$n" "$EXE" "${SIZE[@]}" --json) || fail "buddy/$placement $n ranks: exit status $?"
         line=$(last_line "$out")
+        json_parse "$line"
         [[ $(json_field "$line" placement) == "$placement" ]] || fail "buddy $n ranks: placement $(json_field "$line" placement), expected $placement"
         [[ $(json_field "$line" ranks) == "$n" ]] || fail "buddy $n ranks: ranks field"
         expect_verified "$line" "buddy/$placement row queries at $n ranks"
@@ -44,6 +45,7 @@ for placement in $PLACEMENTS; do
     # Blocks of 37 rows: many blocks, the last one short.
     out=$(run_mpi 30 2 "$EXE" "${SIZE[@]}" --batching span --block-rows 37 --json) || fail "buddy/$placement span queries: exit status $?"
     line=$(last_line "$out")
+    json_parse "$line"
     expect_verified "$line" "buddy/$placement span queries in blocks of 37 rows at 2 ranks"
     check_count "$line" "buddy/$placement span queries in blocks of 37 rows at 2 ranks"
     # A 256-byte message limit caps a span at 48 vertices: long rows fall back to span
@@ -51,11 +53,13 @@ for placement in $PLACEMENTS; do
     out=$(run_mpi 30 3 "$EXE" "${SIZE[@]}" --buddy-max-message=256 --json) \
         || fail "buddy/$placement row queries, small messages: exit status $?"
     line=$(last_line "$out")
+    json_parse "$line"
     expect_verified "$line" "buddy/$placement row queries split into small messages at 3 ranks"
     check_count "$line" "buddy/$placement row queries split into small messages at 3 ranks"
     out=$(run_mpi 30 3 "$EXE" "${SIZE[@]}" --batching wedge --threads 2 --json) \
         || fail "buddy/$placement wedge queries: exit status $?"
     line=$(last_line "$out")
+    json_parse "$line"
     expect_verified "$line" "buddy/$placement wedge queries, 2 threads, at 3 ranks"
     check_count "$line" "buddy/$placement wedge queries at 3 ranks"
 
@@ -65,6 +69,7 @@ unset BUDDY_PLACEMENT
 
 out=$(run_mpi 30 2 "$EXE" "${SIZE[@]}" --mode mpi --json) || fail "mpi 2 ranks: exit status $?"
 line=$(last_line "$out")
+json_parse "$line"
 [[ $(json_field "$line" placement) == none ]] || fail "mpi mode: placement $(json_field "$line" placement), expected none"
 expect_verified "$line" "mpi row queries at 2 ranks"
 check_count "$line" "mpi row queries at 2 ranks"
@@ -72,6 +77,7 @@ check_count "$line" "mpi row queries at 2 ranks"
 out=$(run_mpi 30 3 "$EXE" "${SIZE[@]}" --mode mpi --batching span --round-words 4096 --json) \
     || fail "mpi span 3 ranks: exit status $?"
 line=$(last_line "$out")
+json_parse "$line"
 expect_verified "$line" "mpi span queries in $(json_field "$line" rounds) rounds at 3 ranks"
 check_count "$line" "mpi span queries at 3 ranks"
 
@@ -79,6 +85,7 @@ check_count "$line" "mpi span queries at 3 ranks"
 out=$(run_mpi 30 4 "$EXE" "${SIZE[@]}" --mode mpi --batching wedge --round-words 4096 --json) \
     || fail "mpi wedge 4 ranks: exit status $?"
 line=$(last_line "$out")
+json_parse "$line"
 (( $(json_field "$line" rounds) > 1 )) || fail "mpi wedge: expected several rounds, got $(json_field "$line" rounds)"
 expect_verified "$line" "mpi wedge queries in $(json_field "$line" rounds) rounds at 4 ranks"
 check_count "$line" "mpi wedge queries at 4 ranks"

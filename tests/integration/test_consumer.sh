@@ -127,12 +127,13 @@ echo "ok: find_package(buddy 99.0) is refused"
 
 # 4. meson subproject: subprojects/buddy links to this source tree; the
 # program and buddy's executables install together, so the rank finds the
-# router next to itself.  Unoptimised: only correctness is checked here.
+# router next to itself.  Unoptimised and without debug info (buildtype
+# plain): only correctness is checked here.
 SUB="$WORK/by-subproject"
 mkdir -p "$SUB/subprojects"
 cp "$CONSUMER/meson.build" "$CONSUMER/consumer.cpp" "$SUB/"
 ln -s "$SOURCE_DIR" "$SUB/subprojects/buddy"
-timeout 120 meson setup "$SUB/build" "$SUB" --force-fallback-for=buddy -Dbuildtype=debug --prefix=/opt/consumer \
+timeout 120 meson setup "$SUB/build" "$SUB" --force-fallback-for=buddy -Dbuildtype=plain --prefix=/opt/consumer \
       >"$WORK/subproject.log" 2>&1 ||
     { cat "$WORK/subproject.log"; fail "meson setup of tests/consumer with subprojects/buddy failed"; }
 timeout 600 meson compile -C "$SUB/build" >>"$WORK/subproject.log" 2>&1 ||
@@ -140,6 +141,12 @@ timeout 600 meson compile -C "$SUB/build" >>"$WORK/subproject.log" 2>&1 ||
 built=$(find "$SUB/build/subprojects/buddy" -name '*.p' -prune -o -type f -executable ! -name '*.so*' -print | sed "s|$SUB/build/subprojects/buddy/||" | sort | tr '\n' ' ')
 [[ $built == "router/buddy-router router/buddyrun " ]] ||
     fail "as a subproject buddy built more (or less) than buddy-router and buddyrun: $built"
+# Its static libraries are libbuddy and its parts (lib/), and the router's core:
+# none of buddy's tests' helpers (doctest's main was one).
+extra_libs=$(find "$SUB/build/subprojects/buddy" -name '*.p' -prune -o -type f -name '*.a' -print |
+             sed "s|$SUB/build/subprojects/buddy/||" | grep -Ev '^(lib/([a-z_]+/)*libbuddy(_[a-z_]+)?\.a|router/libbuddy_router_core\.a)$' |
+             sort | tr '\n' ' ' || true)
+[[ -z $extra_libs ]] || fail "as a subproject buddy built libraries a user's program does not link: $extra_libs"
 echo "ok: as a subproject buddy builds libbuddy, buddy-router and buddyrun only"
 timeout 120 meson install -C "$SUB/build" --destdir "$SUB/stage" --no-rebuild --quiet >>"$WORK/subproject.log" 2>&1 ||
     { cat "$WORK/subproject.log"; fail "meson install of the consumer project failed"; }

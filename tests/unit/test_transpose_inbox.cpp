@@ -105,9 +105,9 @@ TEST_CASE("the inbox builds what a sort of the triples gives, in one bucket and 
         std::uint32_t per_row;
         std::uint32_t sources;
     };
-    // 2000 rows x ~600 per row: 64-row buckets (32 of them, the last one short);
+    // 500 rows x ~600 per row: 64-row buckets (8 of them, the last one short);
     // 300 rows x ~2: one bucket; 1 row; 0 rows.
-    for (const shape s : {shape{2000, 600, 3}, shape{300, 2, 2}, shape{1, 50, 2}, shape{0, 4, 2}}) {
+    for (const shape s : {shape{500, 600, 3}, shape{300, 2, 2}, shape{1, 50, 2}, shape{0, 4, 2}}) {
         for (const bool in_order : {true, false}) {
             CAPTURE(s.rows);
             CAPTURE(in_order);
@@ -115,7 +115,7 @@ TEST_CASE("the inbox builds what a sort of the triples gives, in one bucket and 
             inbox in;
             in.prepare(s.rows, s.sources, total(lists));
             CHECK(!std::has_single_bit(in.chunk_size()));  // chunk starts not a power of two apart
-            if (s.rows == 2000) CHECK(in.bucket_rows() == 64);
+            if (s.rows == 500) CHECK(in.bucket_rows() == 64);
             REQUIRE(feed(in, lists) == 0);
             CHECK(in.size() == total(lists));
             csr m;
@@ -130,7 +130,7 @@ TEST_CASE("the inbox builds what a sort of the triples gives, in one bucket and 
             // Each source's entries in column order, placed in source order:
             // no row needs a sort, however the sources' arrivals interleave.
             if (in_order) CHECK(sorted == 0);
-            if (!in_order && s.rows == 2000) CHECK(sorted > 0);
+            if (!in_order && s.rows == 500) CHECK(sorted > 0);
             // Emptied and filled again (the app transposes twice with one inbox).
             in.clear();
             CHECK(in.size() == 0);
@@ -145,24 +145,24 @@ TEST_CASE("the inbox builds what a sort of the triples gives, in one bucket and 
 }
 
 TEST_CASE("the inbox refuses a row outside its block or an unknown source and stores nothing of it") {
-    auto lists = make_lists(2000, 600, 2, true, 5);
+    auto lists = make_lists(500, 600, 2, true, 5);
     inbox in;
-    in.prepare(2000, 2, total(lists));
+    in.prepare(500, 2, total(lists));
     REQUIRE(feed(in, lists) == 0);
-    CHECK_FALSE(in.add(0, 2000, 3, 1.0));
+    CHECK_FALSE(in.add(0, 500, 3, 1.0));
     CHECK_FALSE(in.add(1, 0xFFFFFFFFu, 4, 2.0));
     CHECK_FALSE(in.add(2, 0, 5, 3.0));
     CHECK(in.size() == total(lists));
     csr m;
     CHECK(in.build(1 << 20, 0, m) == 0);
-    CHECK(same(flatten(m), expected(lists, 2000)));
+    CHECK(same(flatten(m), expected(lists, 500)));
 }
 
 TEST_CASE("an inbox that receives far more than expected grows by blocks and loses nothing") {
-    const auto lists = make_lists(2000, 600, 3, false, 9);
-    const auto want = expected(lists, 2000);
+    const auto lists = make_lists(500, 600, 3, false, 9);
+    const auto want = expected(lists, 500);
     inbox in;
-    in.prepare(2000, 3, 100);
+    in.prepare(500, 3, 100);
     for (int round = 0; round < 2; ++round) {
         CAPTURE(round);
         in.clear();

@@ -160,7 +160,7 @@ KNOBS = [  # (name, a valid value): the order of the table in lib/config/knobs.c
     ("report", "/tmp/report.json"), ("router-threads", "2"), ("routers-per-node", "1"), ("router-cores", "0-1"),
     ("router-bin", "/bin/true"), ("ring-bytes", "4M"), ("router-socket", "/tmp/buddy/r.sock"),
     ("dpu-map", "/tmp/dpu.map"), ("wait", "spin"),
-    ("verbose", "on"), ("checksum", "on"),
+    ("verbose", "on"), ("checksum", "on"), ("node-rings", "on"),
 ]
 
 

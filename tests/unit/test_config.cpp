@@ -471,6 +471,25 @@ TEST_CASE("the README's knob table is the one the table generates") {
     CHECK(block == knobs::markdown_table());
 }
 
+TEST_CASE("the fuzz_config corpus has a seed for every knob, naming the knob's place in the table") {
+    // tests/fuzz/make_seeds.py lists the knobs by hand; a knob added to the
+    // table and not there would never be fuzzed from a valid value.
+    const char* corpus = std::getenv("TEST_FUZZ_CONFIG_CORPUS");
+    if (!corpus) return;  // run outside meson
+    const auto table = knobs::table();
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        const std::string path = std::string(corpus) + "/knob_" + std::string(table[i].name);
+        CAPTURE(path);
+        std::ifstream in(path, std::ios::binary);
+        REQUIRE_MESSAGE(in, "no seed: add the knob to KNOBS in tests/fuzz/make_seeds.py and rerun it");
+        char head[2] = {};
+        in.read(head, 2);
+        REQUIRE(in.gcount() == 2);
+        CHECK(head[0] == 1);                                  // the harness's "one knob" case
+        CHECK(static_cast<unsigned char>(head[1]) == i);      // which knob: its index in the table
+    }
+}
+
 TEST_CASE("memory model: worst-case buffers from the knobs and the job's shape") {
     CHECK(memory_model::batch_header_bytes == wire::batch_header_bytes);
     CHECK(memory_model::checksum_trailer_bytes == wire::checksum_trailer_bytes);

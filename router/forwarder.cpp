@@ -364,7 +364,7 @@ void forwarder::link::send(engine::batch_buffer* b) {
     if (st == transport::send_state::completed) job->agg->completed(b);
 }
 
-void forwarder::link::wait_for_credit(std::uint32_t) {
+void forwarder::link::wait_for_credit(std::uint32_t, std::chrono::steady_clock::time_point) {
     // Not reached: make_room() pauses a source instead of flushing a hop without credit.
     self->worker_.progress();
 }

@@ -242,7 +242,7 @@ private:
     struct link {
         inproc_backend* self;
         void send(engine::batch_buffer* b) { self->send(b); }
-        void wait_for_credit(std::uint32_t hop) { self->wait_for_credit(hop); }
+        void wait_for_credit(std::uint32_t hop, clock::time_point since) { self->wait_for_credit(hop, since); }
     };
 
     void exchange_addresses() {
@@ -569,7 +569,7 @@ private:
         return moved;
     }
 
-    void wait_for_credit(std::uint32_t hop) {
+    void wait_for_credit(std::uint32_t hop, clock::time_point since) {
         if (hop == rank_ && !rt_.handlers_allowed()) {
             // Deep inside nested handlers, this rank's own queued batches cannot
             // be delivered here; let them stop counting against the depth
@@ -583,7 +583,6 @@ private:
             return;
         }
         const runtime::timed_wait timing(rt_, &counters::time_stall_ns);
-        const auto start = clock::now();
         unsigned idle = 0;
         const std::uint32_t before = aggregator_.in_flight(hop);
         while (aggregator_.in_flight(hop) >= before) {
@@ -592,7 +591,7 @@ private:
                 rt_.fatal("rank " + std::to_string(hop) + " is unreachable: " +
                           ucs_status_string(peers_[hop]->status()));
             }
-            if (clock::now() - start > std::chrono::duration<double>(timeout_)) {
+            if (clock::now() - since > std::chrono::duration<double>(timeout_)) {
                 rt_.fatal("waited " + std::to_string(timeout_) + " s for rank " + std::to_string(hop) +
                           " to accept a batch without progress (BUDDY_TIMEOUT); is it stuck outside "
                           "buddy calls?");

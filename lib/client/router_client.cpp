@@ -31,9 +31,10 @@ router_client::router_client(runtime& rt, router_endpoint where, unsigned local_
     const auto give_up = start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(limit));
     auto last_start = start - std::chrono::hours(1);
     std::string why_not;
+    bool busy = false;
     for (;;) {
         try {
-            channel_ = connect_once(give_up, why_not);
+            channel_ = connect_once(give_up, why_not, busy);
         } catch (const ctl::control_error& e) {
             throw config_error(std::string(tcp_ ? "buddy: router address: " : "buddy: router socket: ") + e.what());
         }
@@ -41,7 +42,7 @@ router_client::router_client(runtime& rt, router_endpoint where, unsigned local_
             if (hello(local_index)) return;
             channel_.reset();
             why_not = "it closed the connection at hello";
-        } else if (where.may_start && clock::now() - last_start > std::chrono::seconds(2)) {
+        } else if (where.may_start && !busy && clock::now() - last_start > std::chrono::seconds(2)) {
             started_ = start_router(rt_, address_, where.router_index, where.routers);
             last_start = clock::now();
         }
@@ -54,14 +55,22 @@ router_client::router_client(runtime& rt, router_endpoint where, unsigned local_
             }
             rt_.fatal("no buddy-router answered on " + address_ + " within " + std::to_string(limit) + " s" +
                       (started_.empty() ? std::string(" (the node's first rank starts one)")
-                                        : " (started " + started_ + "; see " + address_ + ".log)"));
+                                        : " (started " + started_ + "; see " + address_ + ".log)") +
+                      "; last attempt: " + why_not);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(tcp_ ? 50 : 10));
     }
 }
 
-std::unique_ptr<ctl::channel> router_client::connect_once(clock_deadline give_up, std::string& why_not) {
-    if (!tcp_) return ctl::unix_channel::connect(address_);
+std::unique_ptr<ctl::channel> router_client::connect_once(clock_deadline give_up, std::string& why_not, bool& busy) {
+    busy = false;
+    if (!tcp_) {
+        auto channel = ctl::unix_channel::connect(address_, &busy);
+        if (!channel)
+            why_not = busy ? "a router listens there but is not accepting (its queue of connections is full)"
+                           : "nobody listens there";
+        return channel;
+    }
     // Each attempt is bounded by a second as well as by the whole wait, so a
     // router that comes up late is still found in time.
     const auto deadline = std::min(give_up, clock::now() + std::chrono::seconds(1));

@@ -73,8 +73,10 @@ public:
 private:
     bool hello(unsigned local_index);
     std::string label() const;
-    /// One connection attempt; null when nobody answered (why in `why_not`).
-    std::unique_ptr<control::channel> connect_once(clock_deadline deadline, std::string& why_not);
+    /// One connection attempt; null when nobody answered (why in `why_not`;
+    /// `busy`: a local router listens but does not accept now, so starting
+    /// another one would not help).
+    std::unique_ptr<control::channel> connect_once(clock_deadline deadline, std::string& why_not, bool& busy);
 
     runtime& rt_;
     double timeout_;

@@ -150,7 +150,10 @@ void runtime::finish() noexcept {
         epochs_->close();
         sums_->close();
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "buddy: rank %d: error during shutdown: %s\n", rank_, e.what());
+        // The other ranks are in (or on their way to) the collectives above
+        // that this rank now skips (the report's broadcast, MPI_Barrier,
+        // MPI_Win_free) and would wait there for ever: end the job instead.
+        fatal(std::string("error during shutdown: ") + e.what() + "; ending the job so that no rank waits for this one");
     }
     std::erase(live_runtimes(), this);
     backend_.reset();

@@ -76,13 +76,24 @@ std::string socket_dir_refusal(const std::string& dir, bool private_dir) {
 
 unix_channel::~unix_channel() { ::close(fd_); }
 
-std::unique_ptr<unix_channel> unix_channel::connect(const std::string& path) {
+std::unique_ptr<unix_channel> unix_channel::connect(const std::string& path, bool* busy) {
+    if (busy) *busy = false;
     const sockaddr_un a = address_of(path);
-    const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    // Nonblocking: a blocking connect() to a listener whose backlog is full
+    // waits, with no time limit, until the listener accepts (a router that
+    // is stopped, or busy while more ranks than its backlog connect at once);
+    // nonblocking, the kernel says EAGAIN at once and the caller's bounded
+    // retry loop decides.  Every send and receive of the channel already
+    // polls with a deadline, so the socket stays nonblocking.
+    const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) return nullptr;
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
         const int err = errno;
         ::close(fd);
+        if (err == EAGAIN || err == EWOULDBLOCK) {
+            if (busy) *busy = true;
+            return nullptr;
+        }
         // Permission denied is an answer, not "no router yet": say so at once
         // rather than wait for a router that can never be reached.
         if (err == EACCES || err == EPERM)

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -350,6 +351,32 @@ TEST_CASE("a Unix listener accepts this user and holds its path") {
     CHECK_THROWS_AS(ctl::unix_channel::connect("/tmp/" + std::string(200, 'x')), ctl::control_error);
     CHECK_THROWS_AS(ctl::unix_listener("/tmp/" + std::string(200, 'x'), false), ctl::control_error);
     std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("connecting to a Unix listener that does not accept returns at once, saying it is busy") {
+    // A listener that never accepts, with the smallest backlog: once its queue
+    // is full a blocking connect() would wait for ever.
+    char dir_template[] = "/tmp/buddy-test-control.XXXXXX";
+    REQUIRE(::mkdtemp(dir_template) != nullptr);
+    const std::string path = std::string(dir_template) + "/router.sock";
+    const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 0) == 0);
+    std::vector<std::unique_ptr<ctl::unix_channel>> queued;
+    bool busy = false;
+    for (int i = 0; i < 16 && !busy; ++i) {  // the kernel queues backlog + 1
+        auto c = ctl::unix_channel::connect(path, &busy);
+        CHECK((c != nullptr) != busy);
+        if (c) queued.push_back(std::move(c));
+    }
+    CHECK(busy);
+    CHECK(!queued.empty());
+    ::close(fd);
+    std::system(("rm -rf '" + std::string(dir_template) + "'").c_str());
 }
 
 TEST_CASE("the stats reply round-trips counters, links and hardware counters, and refuses what does not fit") {

@@ -2,6 +2,7 @@
 // batches the aggregator hands it and returns credit when the test says so.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -23,6 +24,12 @@ struct fake_link {
     int credit_waits = 0;
     // Producer running while waiting, like handlers that send (re-entrancy).
     std::function<void()> while_waiting;
+    // Waits that return with no credit, as a wait does when only other hops'
+    // traffic moved, before the one that returns credit; and the start of the
+    // wait each call was given.
+    int waits_without_credit = 0;
+    int skipped = 0;
+    std::vector<std::chrono::steady_clock::time_point> since_seen;
 
     void send(engine::batch_buffer* b) {
         sent.emplace_back(b->data(), b->data() + b->bytes);
@@ -32,8 +39,14 @@ struct fake_link {
             pending.push_back(b);
         }
     }
-    void wait_for_credit(std::uint32_t) {
+    void wait_for_credit(std::uint32_t, std::chrono::steady_clock::time_point since) {
         ++credit_waits;
+        since_seen.push_back(since);
+        if (skipped < waits_without_credit) {
+            ++skipped;
+            return;
+        }
+        skipped = 0;
         if (while_waiting) {
             auto f = std::move(while_waiting);
             while_waiting = nullptr;
@@ -142,6 +155,27 @@ TEST_CASE("no more than `depth` batches are in flight per hop") {
     }
     CHECK(records_in(link.sent, 1) == 320);
     CHECK(agg.pool().outstanding() == 0);
+}
+
+TEST_CASE("a wait for credit keeps its start across calls that return without credit") {
+    // The link's limit on a wait counts from `since`: a wait that returns
+    // because other traffic moved must not restart it, or a dead hop would
+    // never time out while other ranks keep sending.
+    engine::aggregator agg({256, 1, 42, 0}, 1);
+    fake_link link{&agg};
+    link.complete_immediately = false;
+    link.waits_without_credit = 3;
+    for (int i = 0; i < 16 * 5; ++i) produce(agg, link, 0, 0, 8, 1);  // 5+ batches, depth 1
+    REQUIRE(link.since_seen.size() >= 8);
+    // Each flush's wait: 3 calls without credit, then one with; one start for all four.
+    for (std::size_t i = 0; i + 4 <= link.since_seen.size(); i += 4) {
+        CAPTURE(i);
+        CHECK(link.since_seen[i + 1] == link.since_seen[i]);
+        CHECK(link.since_seen[i + 2] == link.since_seen[i]);
+        CHECK(link.since_seen[i + 3] == link.since_seen[i]);
+    }
+    CHECK(link.since_seen[4] > link.since_seen[0]);  // the next flush's wait starts anew
+    CHECK(agg.counters().credit_waits == static_cast<std::uint64_t>(link.credit_waits));
 }
 
 TEST_CASE("a producer that writes to the same hop while the engine waits loses nothing") {

@@ -203,7 +203,7 @@ private:
         forwarder* self;
         job_state* job;
         void send(engine::batch_buffer* b);
-        void wait_for_credit(std::uint32_t hop);
+        void wait_for_credit(std::uint32_t hop, std::chrono::steady_clock::time_point since);
     };
 
     struct job_state {

@@ -26,12 +26,15 @@ public:
     explicit unix_channel(int fd) noexcept : fd_(fd) {}
     ~unix_channel() override;
 
-    /// Connects to the listener at `path`; null when none listens there.
-    /// Throws control_error when `path` cannot be a Unix socket address, when
-    /// connecting is not permitted (another user's socket or directory), when
-    /// something other than a socket stands there, or when the listener runs
-    /// as another user (SO_PEERCRED).
-    static std::unique_ptr<unix_channel> connect(const std::string& path);
+    /// Connects to the listener at `path` without blocking; null when none
+    /// listens there, or when one does but its queue of connections waiting
+    /// to be accepted is full (then `*busy` is set, where given: a listener is
+    /// there, starting another would not help).  Throws control_error when
+    /// `path` cannot be a Unix socket address, when connecting is not
+    /// permitted (another user's socket or directory), when something other
+    /// than a socket stands there, or when the listener runs as another user
+    /// (SO_PEERCRED).
+    static std::unique_ptr<unix_channel> connect(const std::string& path, bool* busy = nullptr);
 
     [[nodiscard]] bool send(std::span<const std::byte> message, clock::time_point deadline) override;
     received receive(clock::time_point deadline) override;

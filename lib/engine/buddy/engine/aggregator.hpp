@@ -15,10 +15,13 @@
 // The Link is a template parameter: its calls are per batch, never per record,
 // and are inlined.  Link must provide:
 //   void send(batch_buffer* b);            // take b; call completed(b) when done
-//   void wait_for_credit(std::uint32_t hop); // make progress once; throw if stuck
+//   void wait_for_credit(std::uint32_t hop, std::chrono::steady_clock::time_point since);
+//       // make progress once; fail if the hop has given no credit since
+//       // `since` (when this flush began to wait) for longer than allowed
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -146,9 +149,16 @@ public:
         b->hop = hop;
         b->records = records;
 
-        while (in_flight_[hop] >= settings_.depth) {
-            ++counters_.credit_waits;
-            link.wait_for_credit(hop);
+        if (in_flight_[hop] >= settings_.depth) {
+            // One start for the whole wait: each wait_for_credit() returns as
+            // soon as anything moves (other hops' traffic too), so a limit
+            // counted per call would never expire while a dead hop's peers
+            // keep sending.
+            const auto since = std::chrono::steady_clock::now();
+            do {
+                ++counters_.credit_waits;
+                link.wait_for_credit(hop, since);
+            } while (in_flight_[hop] >= settings_.depth);
         }
         ++in_flight_[hop];
         ++total_in_flight_;

@@ -382,14 +382,32 @@ private:
         }
     }
 
+    std::string ring_peer_name(std::size_t r) const {
+        return "rank " + std::to_string(rings_->rank_of(r)) + " (pid " + std::to_string(rings_->pid_of(r)) +
+               ", this node)";
+    }
+
+    /// Ends the job if the node ring's peer r has exited (its pid is gone:
+    /// a peer of this node, so the pid is meaningful here).
+    void expect_ring_peer_alive(std::size_t r, const char* consequence) const {
+        if (::kill(rings_->pid_of(r), 0) != 0 && errno == ESRCH) rt_.fatal(ring_peer_name(r) + " is gone: " + consequence);
+    }
+
     void check_ring_peer(std::size_t r, clock::time_point since) {  // since: the last progress
-        const std::string who = "rank " + std::to_string(rings_->rank_of(r)) + " (pid " +
-                                std::to_string(rings_->pid_of(r)) + ", this node)";
-        if (::kill(rings_->pid_of(r), 0) != 0 && errno == ESRCH)
-            rt_.fatal(who + " is gone: its node ring stays full");
+        expect_ring_peer_alive(r, "its node ring stays full");
         if (clock::now() - since > std::chrono::duration<double>(timeout_))
-            rt_.fatal("waited " + std::to_string(timeout_) + " s without progress for " + who +
+            rt_.fatal("waited " + std::to_string(timeout_) + " s without progress for " + ring_peer_name(r) +
                       " to take a batch from its node ring (BUDDY_TIMEOUT); is it stuck outside buddy calls?");
+    }
+
+    // One peer of the node a call, in turn: a barrier's idle wait finds a
+    // dead one within (peers x the caller's interval) instead of BUDDY_TIMEOUT.
+    // Peers on other nodes have no pid here; their launcher or the timeout
+    // ends the job.
+    void check_peers() override {
+        if (!rings_ || !rings_->active() || rings_->peers() == 0) return;
+        next_peer_checked_ = (next_peer_checked_ + 1) % rings_->peers();
+        expect_ring_peer_alive(next_peer_checked_, "barrier() would wait for it");
     }
 
     void commit_ring(std::uint32_t lane, std::size_t r, engine::flush_reason why) {
@@ -623,6 +641,7 @@ private:
     // Node rings (empty vectors: none).
     std::optional<node_rings> rings_;
     std::vector<std::byte*> ring_begin_;       ///< per ring: the reserved chunk (its batch header), or null
+    std::size_t next_peer_checked_ = 0;        ///< check_peers(): the node ring peer checked last
     std::vector<engine::hop_counters> ring_hops_;
     std::vector<std::string> inbound_name_;    ///< per inbound ring, for messages
     std::deque<std::pair<engine::batch_buffer*, std::size_t>> ring_queue_;  ///< copied out, not yet delivered

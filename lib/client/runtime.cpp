@@ -321,6 +321,7 @@ void runtime::barrier(barrier_kind kind) {
                 if ((idle & 63) == 0) {
                     const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - last_progress;
                     if (waited.count() > timeout) barrier_failed(tag, false, waited.count());
+                    backend_->check_peers();  // a dead rank of this node: say so now, not at the timeout
                 }
             }
         }

@@ -59,6 +59,10 @@ public:
     /// Whether the job's ranks pass batches to the others of their node
     /// through node rings (inproc), the same on every rank.
     virtual bool node_rings_active() const noexcept { return false; }
+    /// On an idle wait that no party of the backend's own answers (barrier()):
+    /// ends the job if a peer the backend can watch is gone.  A few cheap
+    /// checks a call at most, so it may be called every few idle spins.
+    virtual void check_peers() {}
 };
 
 class runtime {

@@ -1,6 +1,9 @@
 // Barriers that cannot finish must end the job with an error naming the rank:
 //   --late R --sleep S   rank R sleeps S seconds before its barrier() (the
 //                        others must give up after BUDDY_TIMEOUT, naming R);
+//   --gone R             rank R ends its process (_exit, no MPI_Finalize)
+//                        where the others call barrier(): a rank of their
+//                        node must say it is gone, before BUDDY_TIMEOUT;
 //   --skip R             rank R returns without calling barrier(), so its
 //                        comm's final barrier meets the others' barrier()
 //                        (the error must name R and both barriers);
@@ -27,7 +30,7 @@ std::uint64_t g_handled = 0;
 
 int main(int argc, char** argv) {
     buddy::comm world(&argc, &argv);
-    int late = -1, skip = -1;
+    int late = -1, skip = -1, gone = -1;
     unsigned sleep_seconds = 0;
     const char* until = nullptr;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -36,6 +39,7 @@ int main(int argc, char** argv) {
         if (flag == "--until") until = argv[i + 1];
         else if (flag == "--late") late = value;
         else if (flag == "--skip") skip = value;
+        else if (flag == "--gone") gone = value;
         else if (flag == "--sleep") sleep_seconds = static_cast<unsigned>(value);
         else {
             std::fprintf(stderr, "barrier_check: unknown flag %s\n", argv[i]);
@@ -56,6 +60,7 @@ int main(int argc, char** argv) {
         }
     }
     if (world.rank() == skip) return 0;  // the comm's destructor runs the final barrier
+    if (world.rank() == gone) _exit(0);
     if (world.rank() == late) sleep(sleep_seconds);
     world.barrier();
     if (g_handled != static_cast<std::uint64_t>(world.size())) {
@@ -66,7 +71,7 @@ int main(int argc, char** argv) {
     // Only without flags: with --until a forged record may make one rank
     // leave above (its count is off) while the others would go on into these
     // barriers, and the job must end in the barrier that counts the record.
-    if (until != nullptr || late >= 0 || skip >= 0) {
+    if (until != nullptr || late >= 0 || skip >= 0 || gone >= 0) {
         if (world.rank() == 0) std::printf("barrier_check: ok\n");
         return 0;
     }

@@ -176,6 +176,15 @@ TEST_CASE("a wait for credit keeps its start across calls that return without cr
     }
     CHECK(link.since_seen[4] > link.since_seen[0]);  // the next flush's wait starts anew
     CHECK(agg.counters().credit_waits == static_cast<std::uint64_t>(link.credit_waits));
+    // Everything sent completes and returns to the pool.
+    link.waits_without_credit = 0;
+    agg.flush_all(engine::flush_reason::barrier, link);
+    while (!link.pending.empty()) {
+        agg.completed(link.pending.front());
+        link.pending.pop_front();
+    }
+    CHECK(records_in(link.sent, 1) == 16 * 5);
+    CHECK(agg.pool().outstanding() == 0);
 }
 
 TEST_CASE("a producer that writes to the same hop while the engine waits loses nothing") {

@@ -37,7 +37,8 @@ namespace buddy {
     X(time_stall_ns, "ns", sum, "waiting for ring room or batch credit, handlers run meanwhile excluded")   \
     X(time_application_ns, "ns", sum, "the rest: wall minus handlers, barrier and stalls")  \
     X(records_transit, "records", sum, "records that reached this rank for another rank and went on (inproc, mesh2d)") \
-    X(records_self, "records", sum, "records this rank sent to itself, never on the network (inproc)")
+    X(records_self, "records", sum, "records this rank sent to itself, never on the network (inproc)")   \
+    X(ring_detours, "batches", sum, "batches sent over UCX instead of a full node ring, while this rank ran handlers of a chunk still in a node ring (inproc)")
 
 /// X(name, unit, how, description): the counters of one router thread for one job.
 #define BUDDY_ROUTER_COUNTERS(X)                                                                        \

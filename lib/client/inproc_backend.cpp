@@ -191,6 +191,7 @@ public:
         c.messages_sent += messages_written();
         c.records_transit += transit_records_;
         c.records_self += self_records_;
+        c.ring_detours += ring_.detours;
         c.bytes_sent += aggregator_.record_bytes_written() + ring_.record_bytes + ring_open_bytes();
         c.batches_sent += a.batches_sent + ring_.batches;
         c.batch_bytes_sent += a.batch_bytes_sent + ring_.batch_bytes;
@@ -371,7 +372,7 @@ private:
                 // here could wait on a peer that waits for that chunk's room.
                 // Over UCX instead, as for an oversized record; the lane comes
                 // back to the ring at its next make_room (release_window above).
-                ++ring_.lent;
+                ++ring_.detours;
                 ++ring_lent_[r];
                 aggregator_.make_room(lane, bytes, l);
                 --ring_lent_[r];
@@ -698,7 +699,7 @@ private:
     struct {
         std::uint64_t records = 0, record_bytes = 0, batches = 0, batch_bytes = 0;
         std::uint64_t flush_full = 0, flush_barrier = 0, flush_idle = 0, waits = 0;
-        std::uint64_t lent = 0;  ///< room wanted while holding a chunk: the record went over UCX
+        std::uint64_t detours = 0;  ///< room wanted while holding a chunk: the record went over UCX
     } ring_;                                   ///< committed to node rings
 };
 

@@ -58,6 +58,18 @@ if [[ " $placements " == *" inproc "* ]]; then
     # The memory line counts what is in force: batches to both other ranks, no rings.
     grep -q "^memory: at most .* of batches per rank (2 peers x" <<<"$out" && ! grep -q "inbound node rings" <<<"$out" ||
         fail "BUDDY_NODE_RINGS=0: the memory line still counts node rings: $(grep '^memory' <<<"$out")"
+    # Chunks are delivered where they lie in the ring; a rank holding one
+    # sends what does not fit in a full node ring over UCX (ring_detours).
+    # 64-byte batches at depth 1 fill the rings while handlers forward: that
+    # way must be taken, and the soak still finds every message once.
+    rep=$(mktemp)
+    out=$(run_mpi 60 4 -x BUDDY_GRANULARITY=64 -x BUDDY_DEPTH=1 "$EXE" --json --messages "$MESSAGES" --phases 2 \
+          --max-size 16384 --buddy-report "$rep" 2>"$LOG") || fail "soak with a report: exit $?: $(tail -n 5 "$LOG")"
+    expect_verified "$(last_line "$out")" "soak, 64-byte batches, depth 1, a report"
+    detours=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"]["ring_detours"])' "$rep")
+    rm -f "$rep"
+    (( detours > 0 )) || fail "soak at 64-byte batches: no batch went over UCX while a node ring was full (ring_detours $detours)"
+    echo "ok: $detours batches went over UCX while their node ring was full and the rank held a chunk"
     # A rank in a PID namespace of its own (a container per rank) cannot
     # tell its node peers' pids: the job uses UCX instead (with rings, a
     # sender waiting on a full ring declared the live receiver gone).

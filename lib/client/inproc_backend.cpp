@@ -91,12 +91,8 @@ public:
         const auto ri = static_cast<std::size_t>(r);
         if (bytes + wire::batch_header_bytes + trailer_ > rings_->outbound(ri).max_chunk_payload()) {
             // Larger than a ring chunk can be: over UCX, in a batch of its own.
-            // Records that handlers run by a wait in there send to this lane
-            // go the same way (the window is the aggregator's until it returns).
             commit_ring(lane_index, ri, engine::flush_reason::full);
-            ++ring_lent_[ri];
-            aggregator_.make_room(lane_index, bytes, l);
-            --ring_lent_[ri];
+            make_room_over_ucx(lane_index, ri, bytes, l);
             return;
         }
         ring_make_room(lane_index, ri, bytes);
@@ -338,6 +334,16 @@ private:
             inbound_name_.push_back("node ring from rank " + std::to_string(rings_->rank_of(r)));
     }
 
+    // Room for the lane of ring r in a batch of the aggregator (UCX) instead of
+    // the ring, whose chunk is committed.  Records that handlers run by a wait
+    // in there send to this lane go the same way; the lane comes back to the
+    // ring at its next make_room (release_window in ring_make_room).
+    void make_room_over_ucx(std::uint32_t lane, std::size_t r, std::size_t bytes, link& l) {
+        ++ring_lent_[r];
+        aggregator_.make_room(lane, bytes, l);
+        --ring_lent_[r];
+    }
+
     void ring_make_room(std::uint32_t lane, std::size_t r, std::size_t bytes) {
         link l{this};
         auto last_progress = clock::now();  // the wait is bounded from the last time anything moved
@@ -367,15 +373,11 @@ private:
                 w = wire::window{p + wire::batch_header_bytes, p + granted - trailer_, 0};
                 return;
             }
-            if (rings_held_ != 0) {
+            if (std::ranges::find(ring_held_, char{1}) != ring_held_.end()) {
                 // Running handlers of a chunk still in a ring (poll_rings): waiting
                 // here could wait on a peer that waits for that chunk's room.
-                // Over UCX instead, as for an oversized record; the lane comes
-                // back to the ring at its next make_room (release_window above).
                 ++ring_.detours;
-                ++ring_lent_[r];
-                aggregator_.make_room(lane, bytes, l);
-                --ring_lent_[r];
+                make_room_over_ucx(lane, r, bytes, l);
                 return;
             }
             // The receiver has not taken enough yet: run our own handlers meanwhile
@@ -500,17 +502,10 @@ private:
     // index_gather run's samples was that copy.
     void deliver_in_place(std::span<const std::byte> chunk, std::size_t r) {
         struct hold {
-            inproc_backend& self;
-            std::size_t r;
-            hold(inproc_backend& s, std::size_t ring) : self(s), r(ring) {
-                self.ring_held_[r] = 1;
-                ++self.rings_held_;
-            }
-            ~hold() {  // also when a handler throws
-                self.ring_held_[r] = 0;
-                --self.rings_held_;
-            }
-        } held(*this, r);
+            char& held;
+            explicit hold(char& h) : held(h) { held = 1; }
+            ~hold() { held = 0; }  // also when a handler throws
+        } holding(ring_held_[r]);
         rt_.deliver(chunk, inbound_name_[r].c_str());
     }
 
@@ -695,11 +690,10 @@ private:
     std::size_t trailer_ = 0;                  ///< checksum trailer bytes after each batch's records
     std::vector<unsigned> ring_lent_;          ///< per ring: its lane's window is lent to the aggregator (oversized record)
     std::vector<char> ring_held_;              ///< per inbound ring: its front chunk is being delivered in place
-    unsigned rings_held_ = 0;                  ///< how many are (a handler's wait must not wait for ring room)
     struct {
         std::uint64_t records = 0, record_bytes = 0, batches = 0, batch_bytes = 0;
         std::uint64_t flush_full = 0, flush_barrier = 0, flush_idle = 0, waits = 0;
-        std::uint64_t detours = 0;  ///< room wanted while holding a chunk: the record went over UCX
+        std::uint64_t detours = 0;  ///< room wanted while holding a chunk: the lane went over UCX
     } ring_;                                   ///< committed to node rings
 };
 

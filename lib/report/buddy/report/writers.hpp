@@ -16,7 +16,7 @@ namespace buddy::report {
 /// 1: ranks and total; 2: schema, granularity, routers and routers_total;
 /// 3: depth, settings, links, hw_counters, router idle and in-flight figures,
 /// rank time counters, memory_ratio and advice (docs/report.md).
-inline constexpr int schema_version = 5;
+inline constexpr int schema_version = 4;
 
 /// The JSON report (one document, newline-terminated).
 std::string format_json(const job_report& r);

@@ -65,8 +65,11 @@ struct prefetching {
     void operator()(comm& c, A&... args) const {
         Handler{}(c, args...);
     }
+    // Flattened: the user's step inlined here, never a call.  A call to it
+    // would be a call GCC may delete, the step having no effect it counts
+    // (see detail::call_prefetch).
     template <typename... A>
-    static void prefetch(const A&... args) {
+    [[gnu::always_inline, gnu::flatten]] static inline void prefetch(const A&... args) {
         Prefetch{}(args...);
     }
 };

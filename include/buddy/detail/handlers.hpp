@@ -91,6 +91,14 @@ inline T load_fixed(const std::byte* payload, std::size_t& at) noexcept {
     return v;
 }
 
+/// Reads one fixed-size argument at byte `at` of a record.
+template <typename T>
+inline T load_fixed_at(const std::byte* record, std::size_t at) noexcept {
+    T v;
+    std::memcpy(&v, record + at, sizeof(T));
+    return v;
+}
+
 /// Decodes every argument in order (braced initialisation guarantees left-to-right).
 template <typename... Sent>
 struct decoder {
@@ -131,20 +139,39 @@ constexpr std::size_t prefetch_distance_of() noexcept {
 template <typename Handler, typename... Sent>
 concept has_prefetch = requires(const Sent&... v) { Handler::prefetch(v...); };
 
+/// Where fixed argument I of a record lies: after the header and the arguments before it.
+template <std::size_t I, typename... Sent>
+constexpr std::size_t fixed_argument_offset() noexcept {
+    constexpr std::size_t sizes[] = {sizeof(Sent)...};
+    std::size_t at = wire::short_header_bytes;
+    for (std::size_t k = 0; k < I; ++k) at += sizes[k];
+    return at;
+}
+
+/// Calls the prefetch step with a record's arguments, loaded straight into
+/// the call.  Not through a tuple and std::apply: a step does nothing GCC
+/// counts as an effect (__builtin_prefetch writes no memory), so GCC 12 took
+/// the std::__invoke wrappers around it for pure functions and deleted the
+/// calls whenever it had not inlined them first -- with one argument it had
+/// not, and index_gather's step vanished from the binary (tests/prefetch_codegen).
+template <typename Handler, typename... Sent, std::size_t... I>
+[[gnu::always_inline]] inline void call_prefetch(const std::byte* record, std::index_sequence<I...>) {
+    Handler::prefetch(load_fixed_at<Sent>(record, fixed_argument_offset<I, Sent...>())...);
+}
+
 /// Calls the prefetch step of the record `ahead` records after the one at
 /// `at` if there is one (it ends by `end`) and it is of the same handler (its
 /// header is `word`).
 template <typename Handler, typename... Sent>
-inline void prefetch_record(const std::byte* at, std::size_t ahead, const std::byte* end, std::uint64_t word) {
+[[gnu::always_inline]] inline void prefetch_record(const std::byte* at, std::size_t ahead, const std::byte* end,
+                                                   std::uint64_t word) {
     constexpr std::size_t stride = wire::align_up(wire::short_header_bytes + fixed_payload_size_v<Sent...>);
     if (static_cast<std::size_t>(end - at) < (ahead + 1) * stride) return;
     const std::byte* const record = at + ahead * stride;
     std::uint64_t w;
     std::memcpy(&w, record, sizeof w);
     if (w != word) return;
-    std::size_t off = wire::short_header_bytes;
-    std::tuple<Sent...> values{load_fixed<Sent>(record, off)...};
-    std::apply([](const auto&... v) { Handler::prefetch(v...); }, values);
+    call_prefetch<Handler, Sent...>(record, std::index_sequence_for<Sent...>{});
 }
 
 /// Trampoline for a captureless lambda (or any empty, default-constructible callable).

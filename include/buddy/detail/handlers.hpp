@@ -82,20 +82,19 @@ constexpr std::string_view type_name() noexcept {
     return p.substr(start, stop - start);
 }
 
-/// Reads one fixed-size argument and advances `at`.
+/// Reads one fixed-size argument at byte `at` of a record or payload.
 template <typename T>
-inline T load_fixed(const std::byte* payload, std::size_t& at) noexcept {
+inline T load_fixed_at(const std::byte* bytes, std::size_t at) noexcept {
     T v;
-    std::memcpy(&v, payload + at, sizeof(T));
-    at += sizeof(T);
+    std::memcpy(&v, bytes + at, sizeof(T));
     return v;
 }
 
-/// Reads one fixed-size argument at byte `at` of a record.
+/// Reads one fixed-size argument and advances `at`.
 template <typename T>
-inline T load_fixed_at(const std::byte* record, std::size_t at) noexcept {
-    T v;
-    std::memcpy(&v, record + at, sizeof(T));
+inline T load_fixed(const std::byte* payload, std::size_t& at) noexcept {
+    const T v = load_fixed_at<T>(payload, at);
+    at += sizeof(T);
     return v;
 }
 
@@ -153,7 +152,8 @@ constexpr std::size_t fixed_argument_offset() noexcept {
 /// counts as an effect (__builtin_prefetch writes no memory), so GCC 12 took
 /// the std::__invoke wrappers around it for pure functions and deleted the
 /// calls whenever it had not inlined them first -- with one argument it had
-/// not, and index_gather's step vanished from the binary (tests/prefetch_codegen).
+/// not, and the step of a one-word index_gather vanished from the binary
+/// (tests/integration/test_prefetch_codegen.sh).
 template <typename Handler, typename... Sent, std::size_t... I>
 [[gnu::always_inline]] inline void call_prefetch(const std::byte* record, std::index_sequence<I...>) {
     Handler::prefetch(load_fixed_at<Sent>(record, fixed_argument_offset<I, Sent...>())...);

@@ -2,12 +2,16 @@
 
 #include <sched.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "buddy/router/core_pinning.hpp"
 
 namespace buddy::router {
 
-router_thread::router_thread(std::uint32_t index, const std::string& name, int cpu, ring::wait_mode mode)
-    : fwd_(index, name), cpu_(cpu), wait_(mode), thread_([this] { run(); }) {
+router_thread::router_thread(std::uint32_t index, const std::string& name, int cpu, ring::wait_mode mode,
+                             std::chrono::milliseconds call_limit)
+    : fwd_(index, name), cpu_(cpu), name_(name), call_limit_(call_limit), wait_(mode), thread_([this] { run(); }) {
     // counters() may be read as soon as we return: its events are open by then.
     counting_.get_future().wait();
 }
@@ -29,7 +33,15 @@ void router_thread::call(std::function<void(forwarder&)> fn) {
     // thread the lock on passes with nothing queued.  Release/acquire is more
     // than that needs, and costs nothing measurable at one load per pass.
     pending_.store(true, std::memory_order_release);
-    done.get();
+    if (done.wait_for(call_limit_) != std::future_status::ready) {
+        std::fprintf(stderr,
+                     "buddy-router: fatal: %s did not run a control command within %.1f s: it is stuck inside a "
+                     "pass; the router exits so that its ranks see it gone\n",
+                     name_.c_str(), std::chrono::duration<double>(call_limit_).count());
+        std::fflush(stderr);
+        std::_Exit(EXIT_FAILURE);
+    }
+    done.get();  // rethrows what the command threw
 }
 
 void router_thread::run() {

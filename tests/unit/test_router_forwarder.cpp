@@ -1,6 +1,11 @@
 // The router's data path without processes: rings in heap memory, two
 // forwarders in one process talking over UCX, and core pinning.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <stdexcept>
 
 #include <cstdlib>
 #include <algorithm>
@@ -589,6 +594,40 @@ TEST_CASE("two router threads serve one job at once: shared table and health, co
     CHECK(health->reason() == "test: a rank died");
     for (auto& t : rt) t->call([](router::forwarder& f) { f.remove_job(job_id); });
     rt.clear();  // joins the threads before the rings go
+}
+
+// call() is a wait of the control thread on a router thread: bounded like
+// every wait, and what a command throws reaches the caller.
+TEST_CASE("router_thread::call: answers, rethrows, and ends the router when the thread is stuck") {
+    {
+        router::router_thread t(0, "router thread 0", -1, ring::wait_mode::yield);
+        int seen = -1;
+        t.call([&](router::forwarder& f) { seen = static_cast<int>(f.index()); });
+        CHECK(seen == 0);
+        CHECK_THROWS_WITH(t.call([](router::forwarder&) { throw std::runtime_error("bad command"); }), "bad command");
+    }
+    // A command that never finishes within the limit: the process (a child
+    // here) exits with status 1 instead of hanging its control thread.
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        router::router_thread t(0, "router thread 0", -1, ring::wait_mode::yield, std::chrono::milliseconds(100));
+        t.call([](router::forwarder&) { std::this_thread::sleep_for(std::chrono::seconds(5)); });
+        std::_Exit(0);  // not reached: call() exits first
+    }
+    int status = 0;
+    pid_t done = 0;
+    for (int i = 0; i < 200 && done == 0; ++i) {  // 10 s at most
+        done = ::waitpid(child, &status, WNOHANG);
+        if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (done == 0) {
+        ::kill(child, SIGKILL);
+        ::waitpid(child, &status, 0);
+    }
+    REQUIRE(done == child);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
 }
 
 TEST_CASE("cpu lists and core plans") {

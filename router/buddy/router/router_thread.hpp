@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -23,8 +24,16 @@ namespace buddy::router {
 
 class router_thread {
 public:
-    /// Starts the thread, pinned to `cpu` (-1: not pinned), waiting by `mode` when idle.
-    router_thread(std::uint32_t index, const std::string& name, int cpu, ring::wait_mode mode);
+    /// How long call() waits for the thread to run a command by default.  A
+    /// pass takes microseconds and the slowest command (a job's endpoints and
+    /// memory registrations) well under a second: a thread that takes this
+    /// long is stuck inside a pass.
+    static constexpr std::chrono::seconds default_call_limit{60};
+
+    /// Starts the thread, pinned to `cpu` (-1: not pinned), waiting by `mode`
+    /// when idle; call() waits at most `call_limit` for it.
+    router_thread(std::uint32_t index, const std::string& name, int cpu, ring::wait_mode mode,
+                  std::chrono::milliseconds call_limit = default_call_limit);
     /// Stops and joins it.
     ~router_thread();
 
@@ -41,7 +50,11 @@ public:
     /// This thread's hardware counters (read by the control thread).
     const thread_counters& counters() const noexcept { return counters_; }
 
-    /// Runs `fn` on the router thread between two passes and waits for it.
+    /// Runs `fn` on the router thread between two passes and waits for it,
+    /// at most the call limit: past it the router exits with status 1,
+    /// naming the thread.  It cannot go on without the command's answer, and
+    /// cannot drop it either (the queued command refers to the caller's
+    /// frame); a router that has gone is what its ranks' watchdogs detect.
     void call(std::function<void(forwarder&)> fn);
 
 private:
@@ -51,6 +64,8 @@ private:
     thread_counters counters_;
     std::promise<void> counting_;  ///< set once the thread counts itself (before its first pass)
     int cpu_;
+    std::string name_;
+    std::chrono::milliseconds call_limit_;
     std::mutex mu_;
     std::vector<std::packaged_task<void()>> queue_;
     std::atomic<bool> pending_{false};

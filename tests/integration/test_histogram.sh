@@ -88,6 +88,23 @@ done
 line=$(run_mpi 60 2 "$H" --updates 5000 --work 4 --work-bytes 1048576 --json | tail -n 1)
 expect_verified "$line" "histogram --work 4"
 
+# The prefetching handler (--prefetch): auto takes it for a table larger than
+# L2 (8 MiB per rank is, on any core this runs on) and not for a small one;
+# forced either way, the answer is the same.
+for args in "--table 1048576:true" "--table 1000:false" "--table 1000 --prefetch on:true" \
+            "--table 1048576 --prefetch off:false"; do
+  line=$(run_mpi 60 2 "$H" --updates 20000 ${args%%:*} --json | tail -n 1)
+  expect_verified "$line" "histogram ${args%%:*}"
+  [[ $(json_field "$line" prefetch) == "${args##*:}" ]] || fail "histogram ${args%%:*}: prefetch is not ${args##*:}: $line"
+done
+set +e
+err=$(run_mpi 30 1 "$H" --updates 10 --prefetch sometimes 2>&1)
+status=$?
+set -e
+[[ $status -ne 0 ]] || fail "--prefetch sometimes accepted"
+grep -q "prefetch" <<<"$err" || fail "no clear error for --prefetch sometimes: $err"
+echo "ok: --prefetch auto, on and off give the same answer"
+
 # The check must bite: one corrupted counter fails verification and the exit status.
 expect_corrupt_fails "histogram at 2 ranks" run_mpi 60 2 "$H" --updates 5000 --json --corrupt
 

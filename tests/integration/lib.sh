@@ -90,6 +90,17 @@ expect_refused() {
     echo "ok: $what refused (exit $rc)"
 }
 
+# expect_refused_saying DESCRIPTION PATTERN CMD...: CMD must exit non-zero and
+# its output must match PATTERN (grep -E): refused, and saying why.
+expect_refused_saying() {
+    local what=$1 pattern=$2 rc=0 out
+    shift 2
+    out=$("$@" 2>&1) || rc=$?
+    (( rc != 0 )) || fail "$what: accepted (exit status 0)"
+    grep -qE -- "$pattern" <<<"$out" || fail "$what: refused without saying '$pattern': $out"
+    echo "ok: $what refused (exit $rc), saying '$pattern'"
+}
+
 # private_dir NAME: a new directory /tmp/buddy-test-NAME.XXXXXX of mode 0700,
 # for one test's router sockets and logs (the router refuses a socket
 # directory that group or others may write).
